@@ -1,0 +1,291 @@
+"""Load news articles (files, folders, stdin or plain strings) into validated ``Article`` values.
+
+Every bad input becomes an ``ArticleError`` whose message names the source and says how to fix
+it. ``Article.text`` is the decoded text with only light normalisation, because sentence offsets
+computed later point into exactly that string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, TextIO
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from assistant.errors import ArticleError
+
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+
+TITLE_MAX_CHARS = 120
+_FIX = "Give a .txt or .md file with the article text."
+_LETTER_WORD = re.compile(r"[^\W\d_]+")
+_HEADING = re.compile(r"#{1,6}(?:\s+|$)(.*)")
+# Unicode category Cc minus the whitespace controls (tab, newlines, vertical tab, form feed).
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# Language id reads only the start: a few thousand words decide it, and the DFA walk is in Python.
+_LANGID_SAMPLE_CHARS = 20_000
+_SHORT_TEXT_LETTERS = 20
+
+
+@dataclass(frozen=True)
+class Article:
+    """A news article: stable id, title, full text, language and where it came from."""
+
+    id: str
+    title: str
+    text: str
+    lang: str
+    source: str
+    url: str = ""
+    published: str = ""
+    publisher: str = ""
+
+
+def detect_language(text: str) -> str:
+    """Return the ISO 639-1 code of the text's language ("id", "en", ...), best effort."""
+    import py3langid  # lazy: loading its model costs ~0.5 s
+
+    sample = text[:_LANGID_SAMPLE_CHARS]
+    # Below ~20 letters the n-gram scores are noise; pick between the two languages we serve.
+    short = sum(ch.isalpha() for ch in sample) < _SHORT_TEXT_LETTERS
+    for code, _score in py3langid.rank(sample):
+        # Malay and Indonesian share most n-grams and Indonesian news often ranks "ms" first
+        # by a hair; the assistant serves Indonesian, so Malay is reported as "id".
+        code = "id" if code == "ms" else code
+        # The model also knows ISO 639-3 codes (ace, pcm, zxx...); the contract is 639-1 only.
+        if len(code) == 2 and (not short or code in ("id", "en")):
+            return code
+    return "en"
+
+
+def make_title(text: str) -> str:
+    """Title from the first Markdown heading or first non-empty line, cut to 120 characters."""
+    for line in text.splitlines():
+        line = line.strip()
+        heading = _HEADING.fullmatch(line)
+        if heading:
+            line = re.sub(r"\s+#+$", "", heading.group(1)).strip()
+        if line:
+            return _shorten(" ".join(line.split()), TITLE_MAX_CHARS)
+    return ""
+
+
+def _shorten(line: str, limit: int) -> str:
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]  # leave room for the ellipsis
+    if line[limit - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+def article_from_text(
+    text: str,
+    *,
+    title: str | None = None,
+    source: str = "<text>",
+    url: str = "",
+    published: str = "",
+    publisher: str = "",
+) -> Article:
+    """Validate article text and build an ``Article`` (source defaults to the url when given)."""
+    url = url.strip()
+    if url and source == "<text>":
+        source = url
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        what = "holds only whitespace" if text else "is empty"
+        raise ArticleError(f"{source}: {what}, there is no article text. {_FIX}")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
+    _validate(text, source)
+    if title is not None:
+        title = " ".join(title.split())
+        if not title:
+            raise ArticleError(
+                f"{source}: the title is empty. Give a title with text, or leave it out to use "
+                "the article's first line."
+            )
+    if url:
+        article_id = "u-" + _hash16(_canonical_url(url, source))
+    else:
+        article_id = "a-" + _hash16(" ".join(unicodedata.normalize("NFC", text).split()))
+    return Article(
+        id=article_id,
+        title=title if title is not None else make_title(text),
+        text=text,
+        lang=detect_language(text),
+        source=source,
+        url=url,
+        published=published.strip(),
+        publisher=publisher.strip(),
+    )
+
+
+def load_article(
+    path: str | Path, *, title: str | None = None, max_bytes: int = MAX_ARTICLE_BYTES
+) -> Article:
+    """Read one article file (UTF-8, or cp1252 when that is clearly text)."""
+    name, file = str(path), Path(path)
+    if not name.strip():
+        raise ArticleError("an empty path was given. Give the path of an article file.")
+    if not file.exists():
+        raise ArticleError(f"{name}: no such file or folder. Check the path.")
+    if file.is_dir():
+        raise ArticleError(f"{name}: is a folder, not a file. Give one article file.")
+    try:
+        size = file.stat().st_size
+        _check_size(size, max_bytes, name)
+        with file.open("rb") as handle:
+            data = handle.read(max_bytes + 1)  # +1: the file may have grown since stat
+    except OSError as exc:
+        raise ArticleError(f"{name}: cannot read the file ({exc.strerror}). Check it.") from exc
+    _check_size(len(data), max_bytes, name)
+    return article_from_text(_decode(data, name), title=title, source=name)
+
+
+def load_articles(
+    paths: Iterable[str | Path], *, title: str | None = None, max_bytes: int = MAX_ARTICLE_BYTES
+) -> tuple[list[Article], list[ArticleError]]:
+    """Load files and folders (recursively); return the good articles and one error per bad file."""
+    paths = list(paths)
+    if title is not None and (len(paths) != 1 or Path(paths[0]).is_dir()):
+        raise ArticleError(
+            "a title can only be given for a single article file. Load one file with the "
+            "title, or leave the title out."
+        )
+    articles: list[Article] = []
+    errors: list[ArticleError] = []
+    seen: set[Path] = set()
+    for path in paths:
+        # str(path) first: Path("") is ".", which must not load the working folder.
+        files = _expand(path, errors) if str(path) and Path(path).is_dir() else [path]
+        for file in files:
+            key = Path(file).resolve()
+            if key in seen:
+                continue  # the same file named twice (or also inside a named folder)
+            seen.add(key)
+            try:
+                articles.append(load_article(file, title=title, max_bytes=max_bytes))
+            except ArticleError as exc:
+                errors.append(exc)
+    return articles, errors
+
+
+def _expand(folder: str | Path, errors: list[ArticleError]) -> list[Path]:
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # skip .git and friends
+        found.extend(
+            Path(root, n)
+            for n in names
+            if not n.startswith(".") and n.lower().endswith(SUPPORTED_SUFFIXES)
+        )
+    if not found:
+        errors.append(
+            ArticleError(
+                f"{folder}: no article files in this folder (looked for "
+                f"{', '.join(SUPPORTED_SUFFIXES)}). Put the articles there as text files."
+            )
+        )
+    return sorted(found)
+
+
+def read_stdin_article(
+    stream: TextIO | BinaryIO, *, title: str | None = None, max_bytes: int = MAX_ARTICLE_BYTES
+) -> Article:
+    """Read one article from a text or binary stream (normally standard input)."""
+    name = "<stdin>"
+    try:
+        chunk = stream.read(max_bytes + 1)
+        # surrogateescape gives back the raw bytes a text stream could not decode, so they
+        # get the same cp1252 / binary checks as a file.
+        data = chunk.encode("utf-8", "surrogateescape") if isinstance(chunk, str) else chunk
+    except (UnicodeError, OSError) as exc:
+        raise ArticleError(f"{name}: cannot read the input ({exc}). Pipe UTF-8 text.") from exc
+    if len(data) > max_bytes:
+        raise ArticleError(
+            f"{name}: too large (more than {max_bytes:,} bytes). Give one article, or raise "
+            "the size limit."
+        )
+    return article_from_text(_decode(data, name), title=title, source=name)
+
+
+def _check_size(size: int, max_bytes: int, name: str) -> None:
+    if size > max_bytes:
+        raise ArticleError(
+            f"{name}: too large ({size:,} bytes; the limit is {max_bytes:,} bytes). Give one "
+            "article per file, or raise the size limit."
+        )
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data:
+        raise ArticleError(f"{name}: not a text file (binary content). {_FIX}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = ""
+    if text and _looks_like_text(text):
+        return text
+    if _control_share(data.decode("latin-1")) > 0.01:
+        raise ArticleError(f"{name}: not a text file (binary content). {_FIX}")
+    raise ArticleError(
+        f"{name}: not UTF-8 text, and not plausible Windows-1252 text either. Save the file "
+        "as UTF-8 and load it again."
+    )
+
+
+def _looks_like_text(text: str) -> bool:
+    # Guards the cp1252 fallback against mojibake: text in another 8-bit code page (cp1251,
+    # KOI8...) decodes to all-accented "letters", while real Western text is mostly ASCII.
+    if _control_share(text) > 0:
+        return False
+    letters = [ch for ch in text if ch.isalpha()]
+    visible = sum(not ch.isspace() for ch in text)
+    non_ascii = sum(not ch.isascii() for ch in letters)
+    return len(letters) >= 0.5 * visible and non_ascii <= 0.3 * len(letters)
+
+
+def _control_share(text: str) -> float:
+    return len(_CONTROL.findall(text)) / max(len(text), 1)
+
+
+def _validate(text: str, name: str) -> None:
+    if "\x00" in text or _control_share(text) > 0.01:
+        raise ArticleError(f"{name}: not a text file (binary content). {_FIX}")
+    if text.lstrip()[:14].lower().startswith(("<!doctype html", "<html")):
+        raise ArticleError(
+            f"{name}: this is an HTML page; HTML pages are not supported by this loader yet. "
+            "Copy the article text into a .txt or .md file and load that."
+        )
+    if len(_LETTER_WORD.findall(text)) < 3:
+        raise ArticleError(f"{name}: too short to be an article (fewer than 3 words). {_FIX}")
+
+
+def _canonical_url(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.netloc:
+        where = "" if name == url else f"{name}: "
+        raise ArticleError(
+            f"{where}{url!r} is not a web address. Give the article's full http(s):// URL."
+        )
+    path = parts.path.rstrip("/") or "/"
+    # Shared news links carry tracking parameters; they do not change the article.
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode([(k, v) for k, v in pairs if not k.startswith("utm_")])
+    return urlunsplit((scheme, parts.netloc.lower(), path, query, ""))
+
+
+def _hash16(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,145 @@
+"""Split Indonesian and English news text into sentences with exact character offsets.
+
+Citations point at ``original[start:end]``, so every sentence is a verbatim span of the input.
+The splitter is rule based (no model) and linear in the input length: every regex below is
+either anchored by a look-behind or uses possessive quantifiers, so no input can make it
+backtrack catastrophically.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "split_sentences"]
+
+MAX_SENTENCE_CHARS = 1000
+"""Longest sentence returned; longer runs are cut at whitespace so they stay embeddable."""
+
+# Exactly the separators str.splitlines() knows: articles are one paragraph per line.
+_LINE = re.compile(r"[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
+_NONSPACE = re.compile(r"\S")
+_HEADING = re.compile(r"[ \t]{0,3}#{1,6}(?:\s|$)")
+# The look-behind makes only the first char of a run like "?!..." a start position, which
+# keeps finditer linear on long runs of punctuation.
+_CANDIDATE = re.compile(r"(?<![.?!…])(?P<term>[.?!…]++)(?P<close>[”\"’')\]]*+)(?=\s)")
+_NEXT_WORD = re.compile(r"\w+")
+# Dotted abbreviations and initials: U.S., J.K., S.H., M.Sc., S.Kom., a.n., e.g., Ph.D.
+_DOTTED = re.compile(r"[A-Za-z]{1,2}(?:\.[A-Za-z]{1,3})+")
+_OPENERS = frozenset("“\"‘'([")
+_LEADING_PUNCT = "([{“\"‘'"
+
+# Titles and abbreviations that (practically) never end a sentence; matched case-sensitively
+# so that ordinary words such as "no." or "mar." at the end of a sentence still split.
+_NEVER_FINAL = frozenset(
+    """
+    Mr Mrs Ms Dr Prof St Jr Sr vs No Nos approx Gen Sen Rep Gov Lt Col Capt Sgt Maj Adm
+    Mt Ave Pres Supt Insp Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Agu Agt Okt Des
+    Bpk Sdr Sdri Tn Ny Nn Jl Jln Gg Kec Kab Kel Prov Ir Drs Dra Hj Moh Muh Abd Pol Kol Rp
+    yth Yth dr drg hlm jl jln bpk sdr
+    """.split()
+)
+# Abbreviations that end a sentence when the next word starts like a sentence does.
+_MAY_END = frozenset("etc dll dsb dst dkk tsb inc ltd corp co tbk".split())
+# Words that, after a closing quote, attribute the quote instead of starting a sentence.
+_ATTRIBUTION = frozenset(
+    """
+    kata katanya ujar ujarnya tutur tuturnya ucap ucapnya jelas jelasnya tanya tanyanya
+    imbuh imbuhnya tambah tambahnya ungkap ungkapnya sebut sebutnya papar paparnya
+    lanjut lanjutnya tegas tegasnya said says asked added told he she they
+    """.split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of an article, with character offsets into the article text."""
+
+    index: int  # 0-based position in the article
+    start: int  # offset of the first char in the original text
+    end: int  # offset one past the last char
+    text: str  # == original[start:end]
+
+
+def _starts_sentence(ch: str) -> bool:
+    """Whether ``ch`` looks like the first character of a new sentence."""
+    return ch.isupper() or ch in _OPENERS
+
+
+def _is_boundary(text: str, m: re.Match[str], line_start: int, line_end: int) -> bool:
+    """Decide whether the terminator matched by ``m`` really ends a sentence."""
+    term, close = m.group("term"), m.group("close")
+    nxt_pos = _NONSPACE.search(text, m.end(), line_end)
+    if nxt_pos is None:
+        return True
+    nxt = nxt_pos.group()
+    if "?" in term or "!" in term:
+        # “Kenapa?” tanyanya. / "Why?" he asked. -- the quote is attributed, not ended.
+        return not (close and nxt.islower())
+    if len(term) > 1 or term == "…":
+        # An ellipsis only ends a sentence when something sentence-like follows it.
+        return _starts_sentence(nxt)
+    if close:
+        if nxt.islower():
+            after = _NEXT_WORD.match(text, nxt_pos.start(), line_end)
+            return after is None or after.group().lower() not in _ATTRIBUTION
+        return True
+    tok_start = m.start()
+    while tok_start > line_start and not text[tok_start - 1].isspace():
+        tok_start -= 1
+    word = text[tok_start : m.start()].lstrip(_LEADING_PUNCT)
+    if word in _NEVER_FINAL:
+        return False
+    if word.lower() in _MAY_END:
+        return _starts_sentence(nxt)
+    if len(word) == 1 and word.isupper():
+        return False  # an initial: Joko S. Widodo, H. Abdul
+    if _DOTTED.fullmatch(word):
+        return False
+    if word.isdigit() and len(word) <= 3:
+        first = _NONSPACE.search(text, line_start, line_end)
+        # Only a number opening its line is a list marker ("1. Pertama"); "jumlahnya 5." ends.
+        return first is None or first.start() != tok_start
+    return True
+
+
+def _emit(text: str, a: int, b: int, out: list[tuple[int, int]]) -> None:
+    """Append the stripped span ``text[a:b]``, cut into pieces of at most the maximum length."""
+    first = _NONSPACE.search(text, a, b)
+    if first is None:
+        return
+    a = first.start()
+    while text[b - 1].isspace():
+        b -= 1
+    while b - a > MAX_SENTENCE_CHARS:
+        i = a + MAX_SENTENCE_CHARS
+        while i > a and not text[i].isspace():
+            i -= 1
+        if i == a:
+            # No whitespace at all: a hard cut is the only way to bound the length.
+            out.append((a, a + MAX_SENTENCE_CHARS))
+            a += MAX_SENTENCE_CHARS
+            continue
+        end = i
+        while text[end - 1].isspace():
+            end -= 1
+        out.append((a, end))
+        while text[i].isspace():
+            i += 1
+        a = i
+    out.append((a, b))
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split ``text`` into stripped, ordered, non-overlapping sentences that cover it."""
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        line_start, line_end = line.span()
+        seg_start = line_start
+        if not _HEADING.match(text, line_start, line_end):
+            for m in _CANDIDATE.finditer(text, line_start, line_end):
+                if _is_boundary(text, m, line_start, line_end):
+                    _emit(text, seg_start, m.end(), spans)
+                    seg_start = m.end()
+        _emit(text, seg_start, line_end, spans)
+    return [Sentence(i, a, b, text[a:b]) for i, (a, b) in enumerate(spans)]

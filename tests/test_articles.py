@@ -1,0 +1,401 @@
+"""Tests for assistant.articles: loading, validation, ids, titles and language detection."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.articles import (
+    MAX_ARTICLE_BYTES,
+    Article,
+    article_from_text,
+    detect_language,
+    load_article,
+    load_articles,
+    make_title,
+    read_stdin_article,
+)
+from assistant.errors import ArticleError
+
+ROOT = Path(__file__).parents[1]
+SEED = ROOT / "index" / "articles" / "kremlin-peskov-biden.txt"
+FIX = "Give a .txt or .md file with the article text."
+
+EN_TEXT = (
+    "Stocks rose on Monday.\n"
+    "Investors cheered the central bank decision to hold interest rates steady for now.\n"
+)
+ID_BODY = (
+    "Bank Indonesia mempertahankan suku bunga acuan pada rapat dewan gubernur hari Kamis.\n"
+    "Keputusan itu diambil untuk menjaga stabilitas nilai tukar rupiah.\n"
+)
+
+
+def text_id(text: str) -> str:
+    """The content id, computed independently of the module: whitespace runs collapsed."""
+    return "a-" + hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:16]
+
+
+def url_id(canonical: str) -> str:
+    return "u-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_seed_article() -> None:
+    text = SEED.read_text(encoding="utf-8")
+    assert load_article(SEED) == Article(
+        id=text_id(text),
+        title=(
+            "Kremlin dikatakan Pada hari Rabu, mereka menyambut baik kesiapan Presiden AS Joe "
+            "Biden untuk melanjutkan pembicaraan…"
+        ),
+        text=text,
+        lang="id",
+        source=str(SEED),
+    )
+
+
+GOOD_FILES = [
+    # (file name, bytes on disk, title override, expected title, expected text, expected lang)
+    ("en.txt", EN_TEXT.encode(), None, "Stocks rose on Monday.", EN_TEXT.rstrip(), "en"),
+    (
+        "bi.md",
+        ("# Bank Indonesia Tahan Suku Bunga\n\n" + ID_BODY).encode(),
+        None,
+        "Bank Indonesia Tahan Suku Bunga",
+        "# Bank Indonesia Tahan Suku Bunga\n\n" + ID_BODY.rstrip(),
+        "id",
+    ),
+    (
+        "closed.markdown",
+        ("##  Closed   heading ##\n" + EN_TEXT).encode(),
+        None,
+        "Closed heading",
+        "##  Closed   heading ##\n" + EN_TEXT.rstrip(),
+        "en",
+    ),
+    ("custom.txt", EN_TEXT.encode(), "  My   title ", "My title", EN_TEXT.rstrip(), "en"),
+    (
+        "cp1252.txt",
+        "The café – “quoted” in the guide – opened on Monday morning.\n".encode("cp1252"),
+        None,
+        "The café – “quoted” in the guide – opened on Monday morning.",
+        "The café – “quoted” in the guide – opened on Monday morning.",
+        "en",
+    ),
+    (
+        "bom-crlf.text",
+        b"\xef\xbb\xbfStocks rose on Monday.  \r\nInvestors cheered.\r\n\r\n  \r\n",
+        None,
+        "Stocks rose on Monday.",
+        "Stocks rose on Monday.  \nInvestors cheered.",
+        "en",
+    ),
+    ("notes.log", EN_TEXT.encode(), None, "Stocks rose on Monday.", EN_TEXT.rstrip(), "en"),
+    ("blank-start.txt", b"\n\n  " + EN_TEXT.encode(), None, "Stocks rose on Monday.",
+     "\n\n  " + EN_TEXT.rstrip(), "en"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "title", "want_title", "want_text", "want_lang"),
+    GOOD_FILES,
+    ids=[row[0] for row in GOOD_FILES],
+)
+def test_good_files(
+    tmp_path: Path,
+    name: str,
+    data: bytes,
+    title: str | None,
+    want_title: str,
+    want_text: str,
+    want_lang: str,
+) -> None:
+    path = write(tmp_path, name, data)
+    assert load_article(path, title=title) == Article(
+        id=text_id(want_text),
+        title=want_title,
+        text=want_text,
+        lang=want_lang,
+        source=str(path),
+    )
+
+
+def test_id_is_pinned() -> None:
+    # A literal value: ids are stored in the index, so the algorithm must never drift.
+    assert article_from_text("One  two\nthree.").id == "a-7493b32ad0b5cf73"
+
+
+def test_line_endings_and_trailing_spaces_keep_the_id(tmp_path: Path) -> None:
+    lf = load_article(write(tmp_path, "lf.txt", EN_TEXT.encode()))
+    crlf = load_article(write(tmp_path, "crlf.txt", EN_TEXT.replace("\n", "\r\n  ").encode()))
+    assert crlf.id == lf.id
+    assert lf.text == EN_TEXT.rstrip()
+
+
+def test_nfc_and_nfd_share_an_id() -> None:
+    nfc = article_from_text("Kafe di Jakarta dibuka kembali: café.")
+    nfd = article_from_text("Kafe di Jakarta dibuka kembali: cafe\u0301.")
+    assert nfc.id == nfd.id
+
+
+def test_url_based_id() -> None:
+    url = "https://News.example.com/2022/02/16/kremlin/"
+    article = article_from_text(
+        ID_BODY, url=url, published="2022-02-16", publisher=" Example News "
+    )
+    assert article == Article(
+        id=url_id("https://news.example.com/2022/02/16/kremlin"),
+        title=ID_BODY.splitlines()[0],
+        text=ID_BODY.rstrip(),
+        lang="id",
+        source=url,
+        url=url,
+        published="2022-02-16",
+        publisher="Example News",
+    )
+    same = [
+        "HTTPS://news.example.com/2022/02/16/kremlin#comments",
+        "https://news.example.com/2022/02/16/kremlin?utm_source=x&utm_medium=y",
+    ]
+    assert {article_from_text(EN_TEXT, url=u).id for u in same} == {article.id}
+    assert article_from_text(ID_BODY, url=url + "?page=2").id != article.id
+    assert article_from_text(ID_BODY, url=url, source="saved.txt").source == "saved.txt"
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/a", "example.com/a", "https://"])
+def test_bad_url(url: str) -> None:
+    with pytest.raises(ArticleError) as err:
+        article_from_text(EN_TEXT, url=url)
+    assert (
+        str(err.value) == f"{url!r} is not a web address. Give the article's full http(s):// URL."
+    )
+
+
+BAD_FILES = [
+    # (file name, bytes on disk, max_bytes, expected message after "{path}: ")
+    ("empty.txt", b"", MAX_ARTICLE_BYTES, f"is empty, there is no article text. {FIX}"),
+    ("bom-only.txt", b"\xef\xbb\xbf", MAX_ARTICLE_BYTES,
+     f"is empty, there is no article text. {FIX}"),
+    ("blank.txt", b" \r\n\t\n ", MAX_ARTICLE_BYTES,
+     f"holds only whitespace, there is no article text. {FIX}"),
+    ("notes.pdf", b"%PDF-1.7\n\x00\x01\x02\xe2\xe3\xcf\xd3 obj", MAX_ARTICLE_BYTES,
+     f"not a text file (binary content). {FIX}"),
+    ("image.txt", bytes(range(1, 256)) * 4, MAX_ARTICLE_BYTES,
+     f"not a text file (binary content). {FIX}"),
+    ("controls.txt", b"Some words here \x01\x02\x03\x04\x05", MAX_ARTICLE_BYTES,
+     f"not a text file (binary content). {FIX}"),
+    ("russian.txt", "Привет мир, как дела сегодня у вас".encode("cp1251"), MAX_ARTICLE_BYTES,
+     "not UTF-8 text, and not plausible Windows-1252 text either. Save the file as UTF-8 "
+     "and load it again."),
+    ("page.html", b"  <!DOCTYPE html><html><body>Hello there world</body></html>",
+     MAX_ARTICLE_BYTES,
+     "this is an HTML page; HTML pages are not supported by this loader yet. Copy the article "
+     "text into a .txt or .md file and load that."),
+    ("page.txt", b"<HTML lang='en'><p>Hello there world</p></HTML>", MAX_ARTICLE_BYTES,
+     "this is an HTML page; HTML pages are not supported by this loader yet. Copy the article "
+     "text into a .txt or .md file and load that."),
+    ("short.txt", b"Breaking: 2024 news!", MAX_ARTICLE_BYTES,
+     f"too short to be an article (fewer than 3 words). {FIX}"),
+    ("big.txt", EN_TEXT.encode(), 50,
+     f"too large ({len(EN_TEXT.encode()):,} bytes; the limit is 50 bytes). Give one article "
+     "per file, or raise the size limit."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "max_bytes", "message"), BAD_FILES, ids=[row[0] for row in BAD_FILES]
+)
+def test_bad_files(tmp_path: Path, name: str, data: bytes, max_bytes: int, message: str) -> None:
+    path = write(tmp_path, name, data)
+    with pytest.raises(ArticleError) as err:
+        load_article(path, max_bytes=max_bytes)
+    assert str(err.value) == f"{path}: {message}"
+    # load_articles reports the same error in its list instead of raising
+    articles, errors = load_articles([path], max_bytes=max_bytes)
+    assert (articles, [str(e) for e in errors]) == ([], [str(err.value)])
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.txt"
+    message = f"{missing}: no such file or folder. Check the path."
+    with pytest.raises(ArticleError) as err:
+        load_article(missing)
+    assert str(err.value) == message
+    articles, errors = load_articles([missing])
+    assert (articles, [str(e) for e in errors]) == ([], [message])
+
+
+def test_empty_path() -> None:
+    with pytest.raises(ArticleError) as err:
+        load_article("")
+    assert str(err.value) == "an empty path was given. Give the path of an article file."
+
+
+def test_folder_with_good_and_bad_files(tmp_path: Path) -> None:
+    folder = tmp_path / "news"
+    good_b = write(folder, "sub/b.md", ("# Judul\n" + ID_BODY).encode())
+    good_a = write(folder, "a.txt", EN_TEXT.encode())
+    bad = write(folder, "c.TXT", b"   \n")
+    write(folder, "d.pdf", b"%PDF\x00\x01")  # not a supported suffix: skipped in folders
+    write(folder, ".hidden.txt", b"")  # hidden files and folders are skipped
+    write(folder, ".git/HEAD.txt", b"")
+    missing = tmp_path / "gone"
+    articles, errors = load_articles([folder, missing, good_a])  # good_a twice: loaded once
+    assert [a.source for a in articles] == [str(good_a), str(good_b)]
+    assert [(a.title, a.lang) for a in articles] == [
+        ("Stocks rose on Monday.", "en"),
+        ("Judul", "id"),
+    ]
+    assert [str(e) for e in errors] == [
+        f"{bad}: holds only whitespace, there is no article text. {FIX}",
+        f"{missing}: no such file or folder. Check the path.",
+    ]
+
+
+def test_folder_without_articles(tmp_path: Path) -> None:
+    write(tmp_path, "slides.pdf", b"%PDF")
+    articles, errors = load_articles([tmp_path])
+    assert (articles, [str(e) for e in errors]) == (
+        [],
+        [
+            f"{tmp_path}: no article files in this folder (looked for .txt, .md, .markdown, "
+            ".text). Put the articles there as text files."
+        ],
+    )
+
+
+def test_title_only_with_a_single_file(tmp_path: Path) -> None:
+    one = write(tmp_path, "one.txt", EN_TEXT.encode())
+    two = write(tmp_path, "two.txt", ID_BODY.encode())
+    message = (
+        "a title can only be given for a single article file. Load one file with the title, "
+        "or leave the title out."
+    )
+    for paths in ([one, two], [tmp_path], []):
+        with pytest.raises(ArticleError) as err:
+            load_articles(paths, title="T")
+        assert str(err.value) == message
+    articles, errors = load_articles([one], title="Own title")
+    assert ([a.title for a in articles], errors) == (["Own title"], [])
+    with pytest.raises(ArticleError) as err:
+        load_article(one, title="  ")
+    assert str(err.value) == (
+        f"{one}: the title is empty. Give a title with text, or leave it out to use the "
+        "article's first line."
+    )
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        io.BytesIO(EN_TEXT.encode()),
+        io.BytesIO(b"\xef\xbb\xbf" + EN_TEXT.replace("\n", "\r\n").encode()),
+        io.StringIO(EN_TEXT),
+    ],
+    ids=["bytes", "bytes-bom-crlf", "text"],
+)
+def test_stdin(stream: io.IOBase) -> None:
+    assert read_stdin_article(stream) == Article(  # type: ignore[arg-type]
+        id=text_id(EN_TEXT),
+        title="Stocks rose on Monday.",
+        text=EN_TEXT.rstrip(),
+        lang="en",
+        source="<stdin>",
+    )
+
+
+def test_stdin_cp1252_and_title() -> None:
+    data = "Le café – “cité” – reste ouvert tout l’été à Paris.".encode("cp1252")
+    article = read_stdin_article(io.BytesIO(data), title="Café")
+    assert (article.text, article.title, article.lang) == (data.decode("cp1252"), "Café", "fr")
+
+
+def test_stdin_undecoded_bytes_in_text_stream() -> None:
+    # a text stream opened with surrogateescape hands over raw cp1252 bytes as surrogates
+    raw = "Harga kopi di kafe naik – kata pemilik.".encode("cp1252")
+    stream = io.StringIO(raw.decode("utf-8", "surrogateescape"))
+    assert read_stdin_article(stream).text == raw.decode("cp1252")
+
+
+@pytest.mark.parametrize(
+    ("stream", "max_bytes", "message"),
+    [
+        (io.BytesIO(b""), MAX_ARTICLE_BYTES, f"<stdin>: is empty, there is no article text. {FIX}"),
+        (io.StringIO(" \n "), MAX_ARTICLE_BYTES,
+         f"<stdin>: holds only whitespace, there is no article text. {FIX}"),
+        (io.BytesIO(b"\x00\x01binary"), MAX_ARTICLE_BYTES,
+         f"<stdin>: not a text file (binary content). {FIX}"),
+        (io.StringIO(EN_TEXT), 20,
+         "<stdin>: too large (more than 20 bytes). Give one article, or raise the size limit."),
+        (io.StringIO("é" * 15), 20,
+         "<stdin>: too large (more than 20 bytes). Give one article, or raise the size limit."),
+    ],
+    ids=["empty", "whitespace", "binary", "oversize", "oversize-multibyte"],
+)  # fmt: skip
+def test_stdin_errors(stream: io.IOBase, max_bytes: int, message: str) -> None:
+    with pytest.raises(ArticleError) as err:
+        read_stdin_article(stream, max_bytes=max_bytes)  # type: ignore[arg-type]
+    assert str(err.value) == message
+
+
+LONG = "Kata " * 30  # 150 characters of five-letter words
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("# Heading\nBody text here.", "Heading"),
+        ("\n\n   ## Sub heading ###  \nBody", "Sub heading"),
+        ("#\n\nFirst real line\n", "First real line"),
+        ("#hashtag is not a heading\nBody", "#hashtag is not a heading"),
+        ("Title   with\tspaces\n# Later heading", "Title with spaces"),
+        (LONG, "Kata " * 23 + "Kata…"),
+        ("x" * 130, "x" * 119 + "…"),
+        ("Word, " * 25, ("Word, " * 20)[:-2] + "…"),
+        ("", ""),
+    ],
+)
+def test_make_title(text: str, title: str) -> None:
+    assert make_title(text) == title
+    assert len(make_title(text)) <= 120
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (ID_BODY, "id"),
+        (EN_TEXT, "en"),
+        # raw py3langid ranks Malay first for this Indonesian line: folded into "id"
+        ("Berita terkini hari ini", "id"),
+        # under 20 letters: only "id" or "en" are candidates
+        ("Saya tidak tahu", "id"),
+        ("Wong Jawa kudu ngerti unggah-ungguh lan tata krama.", "jv"),
+        ("Der Hund ist gut und die Katze schläft auf dem Sofa.", "de"),
+    ],
+)
+def test_detect_language(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, assistant.articles; "
+        "heavy = {'py3langid', 'torch', 'chromadb', 'gradio', 'sentence_transformers'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,259 @@
+"""Tests for assistant.sentences: exact splits, offsets, coverage and speed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.sentences import MAX_SENTENCE_CHARS, Sentence, split_sentences
+
+ARTICLE = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
+
+
+def texts(text: str) -> list[str]:
+    """Return only the sentence texts of ``text``."""
+    return [s.text for s in split_sentences(text)]
+
+
+def assert_well_formed(text: str, sentences: list[Sentence]) -> None:
+    """Check offsets, order, stripping, no overlap and full coverage of non-whitespace."""
+    covered = [False] * len(text)
+    prev_end = 0
+    for i, s in enumerate(sentences):
+        assert s.index == i
+        assert text[s.start : s.end] == s.text
+        assert s.text and s.text == s.text.strip()
+        assert s.start >= prev_end
+        prev_end = s.end
+        for k in range(s.start, s.end):
+            covered[k] = True
+    assert all(covered[k] or ch.isspace() for k, ch in enumerate(text))
+
+
+@pytest.fixture(scope="module")
+def article() -> str:
+    """The seed Indonesian article."""
+    return ARTICLE.read_text(encoding="utf-8")
+
+
+ENGLISH = [
+    pytest.param(
+        "Mr. Smith went to Washington. He met Dr. Jones there.",
+        ["Mr. Smith went to Washington.", "He met Dr. Jones there."],
+        id="titles",
+    ),
+    pytest.param(
+        "U.S. President Joe Biden spoke. The U.N. and the U.K. agreed.",
+        ["U.S. President Joe Biden spoke.", "The U.N. and the U.K. agreed."],
+        id="dotted-countries",
+    ),
+    pytest.param(
+        '"I am tired of it." He left. "Fine," she said.',
+        ['"I am tired of it."', "He left.", '"Fine," she said.'],
+        id="straight-quotes",
+    ),
+    pytest.param(
+        "“It was good,” said Peskov. “We are ready.” Talks follow.",
+        ["“It was good,” said Peskov.", "“We are ready.”", "Talks follow."],
+        id="curly-quotes",
+    ),
+    pytest.param(
+        "He said ‘stop now.’ Then he left.",
+        ["He said ‘stop now.’", "Then he left."],
+        id="single-curly-quotes",
+    ),
+    pytest.param(
+        '"Why?" he asked. "Because!" she shouted. Really? Yes.',
+        ['"Why?" he asked.', '"Because!" she shouted.', "Really?", "Yes."],
+        id="question-exclamation",
+    ),
+    pytest.param(
+        "Growth was 3.5 percent in Jan. and Feb. 2022. Prices rose 1,5 times.",
+        ["Growth was 3.5 percent in Jan. and Feb. 2022.", "Prices rose 1,5 times."],
+        id="numbers-months",
+    ),
+    pytest.param(
+        "J.K. Rowling and George W. Bush met Gen. Milley and Sen. Warren.",
+        ["J.K. Rowling and George W. Bush met Gen. Milley and Sen. Warren."],
+        id="initials",
+    ),
+    pytest.param(
+        "Apples, pears, etc. are fruit. We sell fruit, nuts, etc. The shop opens at 9.",
+        ["Apples, pears, etc. are fruit.", "We sell fruit, nuts, etc.", "The shop opens at 9."],
+        id="etc",
+    ),
+    pytest.param(
+        "Apple Inc. reported results, e.g. sales. Biden vs. Trump, i.e. a rematch.",
+        ["Apple Inc. reported results, e.g. sales.", "Biden vs. Trump, i.e. a rematch."],
+        id="company-eg-ie",
+    ),
+    pytest.param(
+        "Visit www.cnn.com or write to a.b@c.id today. Thanks.",
+        ["Visit www.cnn.com or write to a.b@c.id today.", "Thanks."],
+        id="url-email",
+    ),
+    pytest.param(
+        "He paused ... then went on. It ended… Then silence.",
+        ["He paused ... then went on.", "It ended…", "Then silence."],
+        id="ellipsis",
+    ),
+    pytest.param(
+        "No. 10 Downing St. is in London. Mrs. May lived there.",
+        ["No. 10 Downing St. is in London.", "Mrs. May lived there."],
+        id="no-st",
+    ),
+]
+
+INDONESIAN = [
+    pytest.param(
+        "Lebih dari 100.000 tentara berkumpul. Anggaran Rp 1,5 triliun disetujui.",
+        ["Lebih dari 100.000 tentara berkumpul.", "Anggaran Rp 1,5 triliun disetujui."],
+        id="numbers",
+    ),
+    pytest.param(
+        "Rapat dimulai pukul 10.30 WIB. Proklamasi pada 17.08.1945 dibacakan.",
+        ["Rapat dimulai pukul 10.30 WIB.", "Proklamasi pada 17.08.1945 dibacakan."],
+        id="time-date",
+    ),
+    pytest.param(
+        "Ia membeli beras, gula, dll. di pasar. Harga naik dll. Warga mengeluh.",
+        ["Ia membeli beras, gula, dll. di pasar.", "Harga naik dll.", "Warga mengeluh."],
+        id="dll",
+    ),
+    pytest.param(
+        "Kantornya di Jl. Sudirman No. 5 Jakarta. Bpk. Ahmad dan Ny. Siti hadir.",
+        ["Kantornya di Jl. Sudirman No. 5 Jakarta.", "Bpk. Ahmad dan Ny. Siti hadir."],
+        id="jl-bpk",
+    ),
+    pytest.param(
+        "Prof. Dr. Ir. H. Budi, S.H., M.Sc. membuka acara. Joko S. Widodo hadir.",
+        ["Prof. Dr. Ir. H. Budi, S.H., M.Sc. membuka acara.", "Joko S. Widodo hadir."],
+        id="academic-titles",
+    ),
+    pytest.param(
+        "“Ini akan sangat keren,” kantor berita TASS mengutip ucapannya.",
+        ["“Ini akan sangat keren,” kantor berita TASS mengutip ucapannya."],
+        id="quote-comma",
+    ),
+    pytest.param(
+        "“Kami siap berunding,” katanya. “Sanksi tidak perlu.” Moskow menolak.",
+        ["“Kami siap berunding,” katanya.", "“Sanksi tidak perlu.”", "Moskow menolak."],
+        id="quote-katanya",
+    ),
+    pytest.param(
+        "“Kenapa?” tanyanya. “Saya lelah.” katanya lagi.",
+        ["“Kenapa?” tanyanya.", "“Saya lelah.” katanya lagi."],
+        id="quote-attribution",
+    ),
+    pytest.param(
+        'Mereka tinggal di sana. siapa "Kamu bukan musuh kami."',
+        ["Mereka tinggal di sana.", 'siapa "Kamu bukan musuh kami."'],
+        id="lowercase-start",
+    ),
+    pytest.param(
+        "Budi dkk. meneliti hal tsb. secara rinci. Hasilnya baik.",
+        ["Budi dkk. meneliti hal tsb. secara rinci.", "Hasilnya baik."],
+        id="dkk-tsb",
+    ),
+    pytest.param(
+        "Yth. Bapak Menteri hadir. Sdr. Andi mewakili a.n. direktur.",
+        ["Yth. Bapak Menteri hadir.", "Sdr. Andi mewakili a.n. direktur."],
+        id="yth-an",
+    ),
+]
+
+LAYOUT = [
+    pytest.param("", [], id="empty"),
+    pytest.param(" \n\t \n", [], id="whitespace-only"),
+    pytest.param("satu dua tiga\nempat lima", ["satu dua tiga", "empat lima"], id="no-punct"),
+    pytest.param(
+        "# Judul Berita. Dengan titik\nIsi pertama. Isi kedua.",
+        ["# Judul Berita. Dengan titik", "Isi pertama.", "Isi kedua."],
+        id="heading",
+    ),
+    pytest.param(
+        "Baris satu\r\n\r\n  Baris dua.  \n\nBaris tiga",
+        ["Baris satu", "Baris dua.", "Baris tiga"],
+        id="blank-lines-crlf",
+    ),
+    pytest.param(
+        "1. Pertama adalah ini.\n2. Kedua itu. Jumlahnya 5. Lalu naik.",
+        ["1. Pertama adalah ini.", "2. Kedua itu.", "Jumlahnya 5.", "Lalu naik."],
+        id="list-marker",
+    ),
+    pytest.param("Halo!!! Apa?! Ya...", ["Halo!!!", "Apa?!", "Ya..."], id="runs"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ENGLISH + INDONESIAN + LAYOUT)
+def test_split_exact(text: str, expected: list[str]) -> None:
+    """Each table row splits into exactly the expected sentences."""
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == expected
+    assert_well_formed(text, sentences)
+
+
+def test_article_sentences(article: str) -> None:
+    """The seed article has 13 lines; three of them hold two sentences each."""
+    sentences = split_sentences(article)
+    assert len(sentences) == 16
+    assert_well_formed(article, sentences)
+    got = [s.text for s in sentences]
+    assert got[6].endswith("invasi Rusia ke Ukraina.")
+    assert got[7].startswith("Moskow membela pergerakan lebih dari 100.000 tentara")
+    assert got[10].endswith("kepada warga Rusia.")
+    assert got[11] == "siapa “Kamu bukan musuh kami.”"
+    assert got[13].endswith("untuk melakukan hal yang sama.”")
+    assert got[14] == "jangan pernah saling menembak.”"
+    assert got[15] == "“Ini akan sangat keren,” kantor berita TASS mengutip ucapannya."
+
+
+def test_article_offsets(article: str) -> None:
+    """Offsets stay valid when the article is embedded in surrounding whitespace."""
+    padded = "\n\n  " + article.replace("\n", "\n\n") + "  \n"
+    assert [s.text for s in split_sentences(padded)] == texts(article)
+    assert_well_formed(padded, split_sentences(padded))
+
+
+def test_long_sentence_is_cut_at_whitespace() -> None:
+    """A sentence over the limit is cut at the last whitespace before the limit."""
+    text = " ".join(["kata"] * 600) + "."
+    sentences = split_sentences(text)
+    assert_well_formed(text, sentences)
+    assert all(len(s.text) <= MAX_SENTENCE_CHARS for s in sentences)
+    assert len(sentences[0].text) == 999  # 200 words of "kata " minus the trailing space
+    assert "".join(s.text + " " for s in sentences).strip() == text
+
+
+def test_long_line_without_whitespace_is_hard_cut() -> None:
+    """Text with no whitespace at all is cut exactly at the limit."""
+    text = "x" * 2500
+    assert [len(s) for s in texts(text)] == [1000, 1000, 500]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a" * 50_000, id="no-space"),
+        pytest.param("kata " * 10_000, id="no-punct"),
+        pytest.param("." * 50_000 + " X", id="dots"),
+        pytest.param(".” " * 20_000, id="dot-quote"),
+        pytest.param("x." * 25_000 + " Y", id="dotted-token"),
+    ],
+)
+def test_pathological_inputs_are_fast(text: str) -> None:
+    """Adversarial 50,000-char lines split in linear time."""
+    t0 = time.perf_counter()
+    sentences = split_sentences(text)
+    assert time.perf_counter() - t0 < 0.5
+    assert_well_formed(text, sentences)
+
+
+def test_throughput(article: str) -> None:
+    """Many articles split quickly (a tenth of the 3,000-article target, with a margin)."""
+    t0 = time.perf_counter()
+    for _ in range(300):
+        split_sentences(article)
+    assert time.perf_counter() - t0 < 1.0
