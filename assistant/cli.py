@@ -45,7 +45,7 @@ class _Context:
             self._assistant = Assistant.from_settings(self.settings)
         if seed and self._assistant.store.is_new:
             click.echo("The index is empty: indexing the shipped articles (first use)...", err=True)
-            _report(self._assistant.seed(progress=_progress()), quiet_unchanged=True)
+            _report(self._assistant.seed(progress=_progress()), err=True)
         return self._assistant
 
 
@@ -108,16 +108,16 @@ def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
         sys.exit(1)
 
 
-def _report(report: AddReport, *, quiet_unchanged: bool = False) -> bool:
-    """Print what an add did; True when some input was refused."""
+def _report(report: AddReport, *, err: bool = False) -> bool:
+    """Print what an add did (on stderr with ``err``); True when some input was refused."""
     for stored in report.added:
         click.echo(
             f"Added {stored.id}  {stored.article.title}  "
-            f"({len(stored.sentences)} sentences, {stored.article.lang})"
+            f"({len(stored.sentences)} sentences, {stored.article.lang})",
+            err=err,
         )
-    if not quiet_unchanged:
-        for article in report.unchanged:
-            click.echo(f"Unchanged {article.id}  {article.title}  (already indexed)")
+    for article in report.unchanged:
+        click.echo(f"Unchanged {article.id}  {article.title}  (already indexed)", err=err)
     for error in report.errors:
         click.echo(f"Error: {error}", err=True)
     return bool(report.errors)
@@ -170,9 +170,14 @@ def ask(
             try:
                 row = json.loads(line)
                 q, h = row["question"], row.get("history", [])
+                if not isinstance(q, str) or not (
+                    isinstance(h, list) and all(isinstance(x, str) for x in h)
+                ):
+                    raise TypeError
             except (ValueError, KeyError, TypeError):
                 raise AssistantError(
-                    f"line {n} of {file.name}: expected a JSON object with a 'question'."
+                    f"line {n} of {file.name}: expected a JSON object with a 'question' "
+                    "string and an optional 'history' list of strings."
                 ) from None
             answer = assistant.ask(q, history=h, article_ids=articles or None)
             click.echo(

@@ -10,7 +10,7 @@ from .answer import ABSTAIN_THRESHOLD, Answer, compose_answer
 from .articles import Article, detect_language, load_articles
 from .config import Settings
 from .errors import ArticleError, EmptyIndexError, QuestionError
-from .grounding import Vocabulary, missing_names
+from .grounding import Vocabulary, is_about_unknown_names
 from .models import Embedder, load_embedder
 from .retrieval import Retriever
 from .sentences import split_sentences
@@ -35,8 +35,7 @@ def check_question(question: str | None) -> str:
         raise QuestionError("The question is empty. Type a question about the articles.")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(
-            f"The question is {len(question)} characters long; keep it under "
-            f"{MAX_QUESTION_CHARS}."
+            f"The question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}."
         )
     return question
 
@@ -159,7 +158,7 @@ class Assistant:
         history = [h.strip() for h in history if h and h.strip()]
         t0 = time.perf_counter()
         evidence = self.retriever.retrieve(question, history=history, article_ids=scope)
-        if evidence and missing_names(question, self._vocabulary(scope)):
+        if evidence and is_about_unknown_names(question, self._vocabulary(scope)):
             evidence = []  # the question is about someone or something no article mentions
         t1 = time.perf_counter()
         answer = compose_answer(

@@ -93,13 +93,17 @@ def resolve_model_path(name: str, cache_dir: Path) -> str:
     return name
 
 
-def load_embedder(name: str, cache_dir: Path, *, batch_size: int = 32) -> Embedder:
-    """Load the embedding model offline as an ``Embedder`` (LangChain ``HuggingFaceEmbeddings``)."""
+def quiet_model_stack() -> None:
+    """Offline, and no progress bars or chatter from transformers/hub (set before they load)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def load_embedder(name: str, cache_dir: Path, *, batch_size: int = 32) -> Embedder:
+    """Load the embedding model offline as an ``Embedder`` (LangChain ``HuggingFaceEmbeddings``)."""
+    quiet_model_stack()
     path = resolve_model_path(name, cache_dir)
     from langchain_huggingface import HuggingFaceEmbeddings
 

