@@ -15,8 +15,11 @@ from .retrieval import Evidence
 
 ABSTAIN_THRESHOLD = 1.27
 """Scores below this mean "the articles do not answer it" (calibrated on dev data)."""
-RELATIVE_MARGIN = 0.06
-"""Cite further sentences only when they score within this margin of the best one."""
+RELATIVE_MARGIN = 0.15
+"""Cite further sentences only when they score within this margin of the best one.
+
+On qa_xling dev: margin 0.06 -> 1.8 citations per answer, hit@3 0.837; 0.15 -> 2.6, 0.873;
+no margin -> 2.9, 0.877."""
 
 _ABSTAIN_TEXT = {
     "id": "Artikel yang diindeks tidak menjawab pertanyaan ini.",
@@ -84,10 +87,11 @@ def compose_answer(
     lang: str = "en",
     top_k: int = 3,
     threshold: float = ABSTAIN_THRESHOLD,
+    margin: float = RELATIVE_MARGIN,
     timings_ms: dict[str, float] | None = None,
 ) -> Answer:
     """An extractive answer quoting the selected sentences, numbered in article order."""
-    chosen = select_evidence(evidence, top_k=top_k, threshold=threshold)
+    chosen = select_evidence(evidence, top_k=top_k, threshold=threshold, margin=margin)
     if not chosen:
         return abstention(question, lang, timings_ms)
     # article order: the articles in order of their best sentence, sentences in text order

