@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,17 +49,14 @@ class _Context:
         return self._assistant
 
 
-def _progress() -> Any:
+def _progress() -> Callable[[Any, int, int], None] | None:
     """A progress callback printing 'Indexing <title>: done/total' on a terminal's stderr."""
     if not sys.stderr.isatty():
         return None
 
     def show(article: Any, done: int, total: int) -> None:
-        end = "\n" if done == total else ""
-        click.echo(
-            f"\rIndexing {article.title[:50]}: {done}/{total} texts embedded", err=True, nl=False
-        )
-        click.echo(end, err=True, nl=False)
+        line = f"\rIndexing {article.title[:50]}: {done}/{total} texts embedded"
+        click.echo(line + ("\n" if done == total else ""), err=True, nl=False)
 
     return show
 

@@ -113,12 +113,18 @@ class Assistant:
                 report.added.append(stored)
         return report
 
-    def add_paths(self, paths: Sequence[str], *, title: str | None = None, **kw) -> AddReport:
+    def add_paths(
+        self,
+        paths: Sequence[str],
+        *,
+        title: str | None = None,
+        progress: Callable[[Article, int, int], None] | None = None,
+    ) -> AddReport:
         """Load files and folders (bad files are reported, good ones added)."""
         articles, errors = load_articles(
             paths, title=title, max_bytes=self.settings.max_article_bytes
         )
-        report = self.add_articles(articles, **kw)
+        report = self.add_articles(articles, progress=progress)
         report.errors.extend(errors)
         return report
 

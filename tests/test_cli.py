@@ -33,15 +33,7 @@ FIRST_USE = (
 )
 FIX = "Give a .txt or .md file with the article text."
 
-STADIUM_TEXT = (
-    "Rivertown FC to build a new stadium\n"
-    "Rivertown FC announced on Thursday that it will build a new stadium on the northern edge "
-    "of the city.\n"
-    "The new stadium will cost 300 million euros and hold 45,000 spectators, the club said.\n"
-    "Construction is due to start next spring and finish before the 2028 season, according to "
-    "club president Anna Keller.\n"
-    "Local residents have raised concerns about traffic and parking around the planned site.\n"
-)
+STADIUM_TEXT = (Path(__file__).parent / "fixtures" / "rivertown-stadium.txt").read_text()
 BRIDGE_TEXT = (
     "The Harbour Bridge in Portvale reopened to traffic on Monday after two years of repairs.\n"
     "City officials said the work cost 85 million dollars.\n"

@@ -25,15 +25,7 @@ RAKYAT_RUSIA = "benar-benar memikirkan rakyat Rusia"
 ABSTAIN_EN = "The indexed articles do not answer this question."
 ABSTAIN_ID = "Artikel yang diindeks tidak menjawab pertanyaan ini."
 
-STADIUM_TEXT = (
-    "Rivertown FC to build a new stadium\n"
-    "Rivertown FC announced on Thursday that it will build a new stadium on the northern edge "
-    "of the city.\n"
-    "The new stadium will cost 300 million euros and hold 45,000 spectators, the club said.\n"
-    "Construction is due to start next spring and finish before the 2028 season, according to "
-    "club president Anna Keller.\n"
-    "Local residents have raised concerns about traffic and parking around the planned site.\n"
-)
+STADIUM_TEXT = (Path(__file__).parent / "fixtures" / "rivertown-stadium.txt").read_text()
 STADIUM_QUESTION = "How much will Rivertown's new stadium cost?"
 
 ANSWER_KEYS = {"question", "answer", "abstained", "citations", "timings_ms"}
