@@ -219,6 +219,52 @@ def remove(obj: _Context, article_id: str) -> None:
     click.echo(f"Removed {stored.id}  {stored.article.title}")
 
 
+@cli.command(name="eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--split", type=click.Choice(["dev", "test"]), help="Only rows of this split.")
+@click.option("--direction", help="Only rows of this direction (qa_xling).")
+@click.option("--limit", type=click.IntRange(min=1), help="Ask at most this many questions.")
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An article to index beside the file's contexts (repeatable), e.g. the article that "
+    "questions with 'gold' strings are about.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.pass_obj
+def evaluate_command(
+    obj: _Context,
+    file: Path,
+    split: str | None,
+    direction: str | None,
+    limit: int | None,
+    contexts: tuple[Path, ...],
+    as_json: bool,
+) -> None:
+    """Measure answers on a QA file (JSON Lines) against a fresh temporary index.
+
+    Each line holds "question" and either "context" + "answers" (no answers: the question is
+    unanswerable) or "gold" strings; "history" is optional. Prints hit@1, hit@3, MRR,
+    abstention rates and latency. The index given with --index-dir is not touched.
+    """
+    from .evaluation import evaluate_file
+
+    with _errors():
+        extra = [p.read_text(encoding="utf-8") for p in contexts]
+        result = evaluate_file(
+            file, obj.settings, split=split, direction=direction, limit=limit, contexts=extra
+        )
+    figures = result.to_json()
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False))
+        return
+    for key, value in figures.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else value
+        click.echo(f"{key:24s} {shown}")
+
+
 def main() -> None:
     """Entry point of the ``assistant`` command."""
     cli(prog_name="assistant")

@@ -206,6 +206,7 @@ def evaluate_file(
     direction: str | None = None,
     limit: int | None = None,
     threshold: float | None = None,
+    contexts: Iterable[str] = (),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> EvalResult:
     """Evaluate a QA file against a fresh temporary index built with ``settings``' model."""
@@ -217,4 +218,4 @@ def evaluate_file(
         if threshold is not None:
             assistant.threshold = threshold
         name = f"{Path(path).stem}" + (f" [{split}]" if split else "")
-        return evaluate(items, assistant, name=name, progress=progress)
+        return evaluate(items, assistant, name=name, contexts=contexts, progress=progress)
