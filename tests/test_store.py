@@ -408,3 +408,21 @@ def test_repair_of_a_healthy_index_changes_nothing(store: Store) -> None:
     assert store.repair() == []
     assert store.articles() == [kept]
     assert sorted(store.vectors(SENTENCES, sentence_ids(kept))) == sorted(sentence_ids(kept))
+
+
+def test_next_write_finishes_an_interrupted_add(
+    store: Store, index_dir: Path, embedder: Embedder
+) -> None:
+    """An add killed before its text file leaves pending/<id>; the next write cleans it up."""
+    interrupted = store.add(*make(ID_TEXT))
+    (index_dir / "texts" / f"{interrupted.id}.json").unlink()
+    (index_dir / "pending" / interrupted.id).touch()  # as the killed add left it
+    reopened = Store(index_dir, embedder)
+
+    kept = reopened.add(*make(EN_TEXT))
+
+    assert list((index_dir / "pending").iterdir()) == []
+    assert reopened.vectors(SENTENCES, sentence_ids(interrupted)) == {}
+    assert reopened.vectors(CHUNKS, chunk_ids(interrupted)) == {}
+    assert reopened.articles() == [kept]
+    assert sorted(reopened.vectors(SENTENCES, sentence_ids(kept))) == sorted(sentence_ids(kept))
