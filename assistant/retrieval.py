@@ -130,7 +130,8 @@ class Retriever:
         """The best ``limit`` evidence sentences, highest score first (``lang``: the question's)."""
         articles = {a.id: a for a in self.store.articles()}
         if article_ids:
-            articles = {k: v for k, v in articles.items() if k in set(article_ids)}
+            wanted = set(article_ids)
+            articles = {k: v for k, v in articles.items() if k in wanted}
         if not articles:
             return []
         scope = list(articles) if article_ids else None
@@ -175,16 +176,16 @@ class Retriever:
             sid = sentence_id(aid, i)
             if sid not in sentence_cos:
                 continue  # a record missing from the store (interrupted add): never cite it
+            article = articles[aid]
             score = (
                 sentence_cos[sid]
                 + CHUNK_WEIGHT * chunk_cos.get(chunk_of.get((aid, i), ""), 0.0)
                 + BM25_WEIGHT * keyword.get((aid, i), 0.0)
             )
-            article = articles[aid]
             if self.sparse and article.sparse and lang and article.article.lang != lang:
                 if sparse_query is None:
-                    sparse_query = self.sparse.encode_query(" ".join([*history[-1:], question]))
+                    sparse_query = self.sparse.encode_query(query_text)
                 score += SPARSE_WEIGHT * sparse_cosine(sparse_query, article.sparse[i])
-            evidence.append(Evidence(articles[aid], articles[aid].sentences[i], score))
+            evidence.append(Evidence(article, article.sentences[i], score))
         evidence.sort(key=lambda e: (-e.score, e.article.id, e.sentence.index))
         return evidence[:limit]
