@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,36 +152,36 @@ def ask(
             from .core import check_question
 
             check_question(question)
+            questions: Iterable[tuple[str, list[str]]] = [(question or "", list(history))]
+        else:
+            questions = _read_questions(file)
         assistant = obj.assistant()
-        if file is None:
-            answer = assistant.ask(question or "", history=history, article_ids=articles or None)
-            click.echo(
-                json.dumps(answer.to_json(), ensure_ascii=False)
-                if as_json
-                else render_answer(answer)
-            )
-            return
-        for n, line in enumerate(file, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                q, h = row["question"], row.get("history", [])
-                if not isinstance(q, str) or not (
-                    isinstance(h, list) and all(isinstance(x, str) for x in h)
-                ):
-                    raise TypeError
-            except (ValueError, KeyError, TypeError):
-                raise AssistantError(
-                    f"line {n} of {file.name}: expected a JSON object with a 'question' "
-                    "string and an optional 'history' list of strings."
-                ) from None
+        for q, h in questions:
             answer = assistant.ask(q, history=h, article_ids=articles or None)
-            click.echo(
-                json.dumps(answer.to_json(), ensure_ascii=False)
-                if as_json
-                else render_answer(answer) + "\n"
-            )
+            if as_json:
+                click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+            else:  # answers of a file are separated by a blank line
+                click.echo(render_answer(answer) + ("\n" if file is not None else ""))
+
+
+def _read_questions(file: Any) -> Iterator[tuple[str, list[str]]]:
+    """(question, history) of every non-blank JSONL line, or an error naming the bad line."""
+    for n, line in enumerate(file, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            q, h = row["question"], row.get("history", [])
+            if not isinstance(q, str) or not (
+                isinstance(h, list) and all(isinstance(x, str) for x in h)
+            ):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise AssistantError(
+                f"line {n} of {file.name}: expected a JSON object with a 'question' "
+                "string and an optional 'history' list of strings."
+            ) from None
+        yield q, h
 
 
 @cli.command(name="list")
