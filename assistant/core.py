@@ -145,7 +145,8 @@ class Assistant:
     def _vocabulary(self, scope: Sequence[str] | None) -> Vocabulary:
         articles = self.store.articles()
         if scope:
-            articles = [a for a in articles if a.id in set(scope)]
+            wanted = set(scope)
+            articles = [a for a in articles if a.id in wanted]
         key = tuple(a.id for a in articles)
         if self._vocab is None or self._vocab[0] != key:
             self._vocab = (key, Vocabulary(a.article.text for a in articles))

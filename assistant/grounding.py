@@ -72,4 +72,4 @@ def is_about_unknown_names(question: str, vocabulary: Vocabulary) -> bool:
     of answerable questions, "all missing" on 3.9%.
     """
     names = question_names(question)
-    return bool(names) and len(missing_names(question, vocabulary)) == len(names)
+    return bool(names) and not any(vocabulary.mentions(n) for n in names)
