@@ -156,8 +156,10 @@ def evaluate(
     name: str = "",
     contexts: Iterable[str] = (),
     progress: Callable[[str, int, int], None] | None = None,
+    on_answer: Callable[[QAItem, Answer], None] | None = None,
 ) -> EvalResult:
-    """Index the items' contexts (plus ``contexts``) into ``assistant`` and ask every item."""
+    """Index the items' contexts (plus ``contexts``) into ``assistant`` and ask every item
+    (``on_answer`` sees each item with its answer, e.g. to print per-question outcomes)."""
     t0 = time.perf_counter()
     all_contexts = [*contexts, *(i.context for i in items)]
     n_sentences = index_contexts(
@@ -173,6 +175,8 @@ def evaluate(
         answer = assistant.ask(item.question, history=item.history)
         latencies.append((time.perf_counter() - start) * 1000)
         cited_chars.extend(len(c.text) for c in answer.citations)
+        if on_answer:
+            on_answer(item, answer)
         if item.answerable:
             a, b, r = judge(item, answer)
             h1, h3, rr = h1 + a, h3 + b, rr + r

@@ -20,8 +20,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from assistant.answer import Answer
 from assistant.config import SHIPPED_ARTICLES, Settings
-from assistant.evaluation import EvalResult, evaluate, evaluate_file, load_qa
+from assistant.evaluation import EvalResult, QAItem, evaluate, evaluate_file, load_qa
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -39,18 +40,21 @@ def seed_questions(path: Path, settings: Settings) -> EvalResult:
     article = (SHIPPED_ARTICLES / "kremlin-peskov-biden.txt").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         assistant = Assistant.from_settings(replace(settings, index_dir=Path(tmp)))
-        result = evaluate(items, assistant, name="seed_questions", contexts=[article])
-        for item in items:
-            answer = assistant.ask(item.question, history=item.history)
-            cited = [c.text for c in answer.citations[:3]]
-            covered = [g for g in item.gold if any(g in c for c in cited)]
-            verdict = (
-                ("abstained (correct)" if answer.abstained else "ANSWERED (should abstain)")
-                if not item.gold
-                else ("ABSTAINED" if answer.abstained else f"{len(covered)}/{len(item.gold)} gold")
-            )
-            print(f"  {item.id} {item.kind:12s} {verdict:24s} {item.question}")
-    return result
+        return evaluate(
+            items, assistant, name="seed_questions", contexts=[article], on_answer=_print_outcome
+        )
+
+
+def _print_outcome(item: QAItem, answer: Answer) -> None:
+    """One line per seed question: gold strings covered by the first 3 citations, or abstention."""
+    cited = [c.text for c in answer.citations[:3]]
+    covered = [g for g in item.gold if any(g in c for c in cited)]
+    verdict = (
+        ("abstained (correct)" if answer.abstained else "ANSWERED (should abstain)")
+        if not item.gold
+        else ("ABSTAINED" if answer.abstained else f"{len(covered)}/{len(item.gold)} gold")
+    )
+    print(f"  {item.id} {item.kind:12s} {verdict:24s} {item.question}")
 
 
 def row(result: EvalResult, model: str) -> str:
