@@ -20,10 +20,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from assistant.errors import ArticleError
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm")
 
 TITLE_MAX_CHARS = 120
-_FIX = "Give a .txt or .md file with the article text."
+_FIX = "Give a .txt or .md file with the article text, or a saved .html page."
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
 _HEADING = re.compile(r"#{1,6}(?:\s+|$)(.*)")
 # Unicode category Cc minus the whitespace controls (tab, newlines, vertical tab, form feed).
@@ -128,11 +129,19 @@ def article_from_text(
 
 
 def load_article(
-    path: str | Path, *, title: str | None = None, max_bytes: int = MAX_ARTICLE_BYTES
+    path: str | Path,
+    *,
+    title: str | None = None,
+    max_bytes: int = MAX_ARTICLE_BYTES,
+    source: str | None = None,
 ) -> Article:
-    """Read one article file (UTF-8, or cp1252 when that is clearly text)."""
-    name, file = str(path), Path(path)
-    if not name.strip():
+    """Read one article file (UTF-8, or cp1252 when that is clearly text).
+
+    ``source`` names the file in messages and in the article (default: the path), e.g. the
+    original name of an uploaded file kept under a temporary path.
+    """
+    name, file = source or str(path), Path(path)
+    if not str(path).strip():
         raise ArticleError("an empty path was given. Give the path of an article file.")
     if not file.exists():
         raise ArticleError(f"{name}: no such file or folder. Check the path.")
@@ -146,6 +155,10 @@ def load_article(
     except OSError as exc:
         raise ArticleError(f"{name}: cannot read the file ({exc.strerror}). Check it.") from exc
     _check_size(len(data), max_bytes, name)
+    if file.suffix.lower() in HTML_SUFFIXES:
+        from .web import article_from_html
+
+        return article_from_html(_decode(data, name), source=name, title=title)
     return article_from_text(_decode(data, name), title=title, source=name)
 
 
@@ -265,8 +278,8 @@ def _validate(text: str, name: str) -> None:
         raise ArticleError(f"{name}: not a text file (binary content). {_FIX}")
     if text.lstrip()[:14].lower().startswith(("<!doctype html", "<html")):
         raise ArticleError(
-            f"{name}: this is an HTML page; HTML pages are not supported by this loader yet. "
-            "Copy the article text into a .txt or .md file and load that."
+            f"{name}: this is an HTML page, not plain text. Save it with an .html name to "
+            "extract its article text, or give its web address."
         )
     if len(_LETTER_WORD.findall(text)) < 3:
         raise ArticleError(f"{name}: too short to be an article (fewer than 3 words). {_FIX}")

@@ -6,6 +6,7 @@ wrong, where, and how to fix it. The CLI prints the message and exits 1; the UI 
 
     AssistantError
     ├── ArticleError            an article cannot be read or is not usable text
+    │   └── FetchError          a web page cannot be fetched (refused, too large, too slow...)
     ├── ArticleNotFoundError    no article has the given id
     ├── QuestionError           the question is empty or unusable
     ├── EmptyIndexError         nothing is indexed yet
@@ -23,6 +24,10 @@ class AssistantError(Exception):
 
 class ArticleError(AssistantError):
     """An article cannot be read, decoded or used (empty, binary, too large...)."""
+
+
+class FetchError(ArticleError):
+    """A web address is refused, or its page cannot be fetched within the limits."""
 
 
 class ArticleNotFoundError(AssistantError):

@@ -24,7 +24,7 @@ from assistant.errors import ArticleError
 
 ROOT = Path(__file__).parents[1]
 SEED = ROOT / "index" / "articles" / "kremlin-peskov-biden.txt"
-FIX = "Give a .txt or .md file with the article text."
+FIX = "Give a .txt or .md file with the article text, or a saved .html page."
 
 EN_TEXT = (
     "Stocks rose on Monday.\n"
@@ -199,13 +199,13 @@ BAD_FILES = [
     ("russian.txt", "Привет мир, как дела сегодня у вас".encode("cp1251"), MAX_ARTICLE_BYTES,
      "not UTF-8 text, and not plausible Windows-1252 text either. Save the file as UTF-8 "
      "and load it again."),
-    ("page.html", b"  <!DOCTYPE html><html><body>Hello there world</body></html>",
+    ("page.html", b"  <!DOCTYPE html><html><body><script>x()</script></body></html>",
      MAX_ARTICLE_BYTES,
-     "this is an HTML page; HTML pages are not supported by this loader yet. Copy the article "
-     "text into a .txt or .md file and load that."),
+     "no article text found in this page. Copy the article text into a .txt file and load "
+     "that instead."),
     ("page.txt", b"<HTML lang='en'><p>Hello there world</p></HTML>", MAX_ARTICLE_BYTES,
-     "this is an HTML page; HTML pages are not supported by this loader yet. Copy the article "
-     "text into a .txt or .md file and load that."),
+     "this is an HTML page, not plain text. Save it with an .html name to extract its "
+     "article text, or give its web address."),
     ("short.txt", b"Breaking: 2024 news!", MAX_ARTICLE_BYTES,
      f"too short to be an article (fewer than 3 words). {FIX}"),
     ("big.txt", EN_TEXT.encode(), 50,
@@ -271,7 +271,7 @@ def test_folder_without_articles(tmp_path: Path) -> None:
         [],
         [
             f"{tmp_path}: no article files in this folder (looked for .txt, .md, .markdown, "
-            ".text). Put the articles there as text files."
+            ".text, .html, .htm). Put the articles there as text files."
         ],
     )
 

@@ -1,0 +1,196 @@
+"""Articles from the web: fetch a page safely and extract its article text with trafilatura.
+
+Fetching is bounded in every direction a hostile or broken server could push: http/https only,
+a time limit for the whole download, a size limit on the body, a few redirects at most, and, by
+default, no requests to loopback, private, link-local or otherwise non-public addresses (every
+redirect hop is checked again). The page's HTML is only parsed, never run: trafilatura reduces
+it to the article text plus its metadata (title, publisher, date, canonical address).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from .articles import Article, article_from_text
+from .errors import ArticleError, FetchError
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+MAX_REDIRECTS = 5
+_USER_AGENT = "news-assistant/0.1 (+article fetcher)"
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """How far a fetch may go (the defaults come from ``Settings``)."""
+
+    timeout: float = 15.0
+    """Seconds for the whole download, redirects included."""
+    max_bytes: int = 10 * 1024 * 1024
+    """Largest page body accepted."""
+    allow_private: bool = False
+    """Allow loopback/private/link-local addresses (for intranet use)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FetchLimits:
+        """The limits the settings give."""
+        return cls(settings.fetch_timeout, settings.max_page_bytes, settings.allow_private_urls)
+
+
+def check_url(url: str) -> str:
+    """The stripped URL, or a ``FetchError`` when it is not an http(s) address."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise FetchError(
+            f"{url!r} is not a web address this assistant fetches. Give a full http:// or "
+            "https:// address."
+        )
+    return url
+
+
+def _check_host(url: str, allow_private: bool) -> None:
+    host = urlsplit(url).hostname or ""
+    port = urlsplit(url).port or (443 if url.lower().startswith("https") else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(
+            f"{url}: the host {host!r} cannot be found ({exc}). Check the address."
+        ) from exc
+    if allow_private:
+        return
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise FetchError(
+                f"{url}: {host} is a local or private address ({address}); fetching those is "
+                "off by default. Set ASSISTANT_ALLOW_PRIVATE_URLS=true to allow intranet pages."
+            )
+
+
+def fetch_page(url: str, limits: FetchLimits | None = None) -> tuple[str, str]:
+    """Download a page: (final URL, HTML text). Raises ``FetchError`` with the reason."""
+    import httpx
+
+    limits = limits or FetchLimits()
+    url = check_url(url)
+    deadline = time.monotonic() + limits.timeout
+    with httpx.Client(
+        follow_redirects=False, headers={"User-Agent": _USER_AGENT}, trust_env=False
+    ) as client:
+        for _hop in range(MAX_REDIRECTS + 1):
+            _check_host(url, limits.allow_private)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                with client.stream("GET", url, timeout=httpx.Timeout(left)) as response:
+                    if response.is_redirect:
+                        target = response.headers.get("location", "")
+                        url = check_url(urljoin(url, target))
+                        continue
+                    if response.status_code >= 400:
+                        raise FetchError(
+                            f"{url}: the server answered {response.status_code} "
+                            f"{response.reason_phrase}. Check the address."
+                        )
+                    body = _read_bounded(response, limits, deadline, url)
+                    return url, _decode_page(body, response.charset_encoding)
+            except httpx.TimeoutException:
+                break
+            except httpx.HTTPError as exc:
+                raise FetchError(
+                    f"{url}: the page cannot be fetched ({exc}). Check the address."
+                ) from exc
+        else:
+            raise FetchError(
+                f"{url}: more than {MAX_REDIRECTS} redirects. Give the article's final address."
+            )
+    raise FetchError(
+        f"{url}: no complete answer within {limits.timeout:g} s. Try again later, or save the "
+        "page and upload it as a file."
+    )
+
+
+def _read_bounded(response: object, limits: FetchLimits, deadline: float, url: str) -> bytes:
+    declared = getattr(response, "headers", {}).get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.max_bytes:
+        raise _too_large(url, limits)
+    body = bytearray()
+    for chunk in response.iter_bytes():  # type: ignore[attr-defined]
+        body += chunk
+        if len(body) > limits.max_bytes:
+            raise _too_large(url, limits)
+        if time.monotonic() > deadline:
+            import httpx
+
+            raise httpx.ReadTimeout("deadline")
+    return bytes(body)
+
+
+def _too_large(url: str, limits: FetchLimits) -> FetchError:
+    return FetchError(
+        f"{url}: the page is larger than {limits.max_bytes:,} bytes. Give the address of one "
+        "article, or raise ASSISTANT_MAX_PAGE_BYTES."
+    )
+
+
+def _decode_page(body: bytes, charset: str | None) -> str:
+    for encoding in (charset, "utf-8", "cp1252"):
+        if not encoding:
+            continue
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("utf-8", "replace")
+
+
+def article_from_html(
+    html: str, *, source: str, url: str = "", title: str | None = None
+) -> Article:
+    """The article in an HTML page: its text and metadata, extracted with trafilatura."""
+    import trafilatura
+
+    if b"\x00" in html.encode("utf-8", "surrogatepass"):
+        raise ArticleError(f"{source}: not an HTML page (binary content). Give a web page.")
+    try:
+        doc = trafilatura.bare_extraction(
+            html, url=url or None, with_metadata=True, include_comments=False, include_tables=False
+        )
+    except Exception as exc:  # lxml and trafilatura raise many types on broken markup
+        raise ArticleError(f"{source}: the page cannot be parsed ({exc}).") from exc
+    text = getattr(doc, "text", None) if doc is not None else None
+    if not text or not text.strip():
+        raise ArticleError(
+            f"{source}: no article text found in this page. Copy the article text into a .txt "
+            "file and load that instead."
+        )
+    # trafilatura joins paragraphs with one newline; a blank line keeps them apart for people
+    paragraphs = [p.strip() for p in text.splitlines() if p.strip()]
+    canonical = (getattr(doc, "url", None) or url or "").strip()
+    if canonical and urlsplit(canonical).scheme not in ("http", "https"):
+        canonical = url
+    return article_from_text(
+        "\n\n".join(paragraphs),
+        title=title if title is not None else (getattr(doc, "title", None) or None),
+        source=source,
+        url=canonical,
+        published=getattr(doc, "date", None) or "",
+        publisher=getattr(doc, "sitename", None) or getattr(doc, "hostname", None) or "",
+    )
+
+
+def fetch_article(
+    url: str, limits: FetchLimits | None = None, *, title: str | None = None
+) -> Article:
+    """Fetch a web page and extract its article."""
+    final_url, html = fetch_page(url, limits)
+    return article_from_html(html, source=url.strip(), url=final_url, title=title)

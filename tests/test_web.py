@@ -1,0 +1,138 @@
+"""Fetching web pages: a real HTTP server on 127.0.0.1 plays every kind of page."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from assistant.errors import ArticleError, FetchError
+from assistant.web import FetchLimits, article_from_html, check_url, fetch_article
+
+PAGE = """<!DOCTYPE html><html><head><title>Harbour budget approved - Coast Daily</title>
+<meta property="og:site_name" content="Coast Daily">
+<meta property="article:published_time" content="2024-05-03">
+<link rel="canonical" href="https://coast.example/news/harbour-budget">
+<script>window.tracker = 1;</script></head>
+<body><nav>Home | Sport | Weather</nav><article><h1>Harbour budget approved</h1>
+<p>The town council approved a budget of 12 million euros for the harbour on Friday.</p>
+<p>The money will pay for a new breakwater and for dredging the inner basin, the mayor said.</p>
+<p>Work is expected to begin in the autumn and to last two years.</p></article>
+<footer>Copyright Coast Daily</footer></body></html>"""
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # keep test output clean
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        try:
+            self._route()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (time or size limit): expected here
+
+    def _route(self) -> None:
+        if self.path == "/article.html":
+            self._send(200, PAGE.encode())
+        elif self.path == "/moved":
+            self._redirect("/article.html")
+        elif self.path.startswith("/loop"):
+            self._redirect(f"/loop{len(self.path)}")
+        elif self.path == "/huge":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            chunk = b"<p>" + b"x" * 65536 + b"</p>"
+            for _ in range(800):  # 50 MB, without a Content-Length
+                self.wfile.write(chunk)
+        elif self.path == "/slow":
+            time.sleep(3)
+            self._send(200, PAGE.encode())
+        elif self.path == "/empty.html":
+            self._send(200, b"<html><body><script>go()</script></body></html>")
+        else:
+            self._send(404, b"not here")
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _redirect(self, target: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+LOCAL = FetchLimits(timeout=2.0, max_bytes=1024 * 1024, allow_private=True)
+
+
+def test_a_page_becomes_an_article_with_its_metadata(site: str) -> None:
+    article = fetch_article(f"{site}/article.html", LOCAL)
+    assert article.title == "Harbour budget approved"
+    assert article.publisher == "Coast Daily"
+    assert article.published == "2024-05-03"
+    assert article.url == "https://coast.example/news/harbour-budget"
+    assert "12 million euros" in article.text
+    assert "window.tracker" not in article.text  # scripts are dropped, never run
+    assert "Copyright" not in article.text and "Weather" not in article.text
+    assert article.lang == "en"
+    # the id comes from the canonical address: the same article fetched again is the same
+    assert fetch_article(f"{site}/moved", LOCAL).id == article.id
+
+
+@pytest.mark.parametrize(
+    ("path", "limits", "message"),
+    [
+        ("/missing", LOCAL, "the server answered 404 Not Found. Check the address."),
+        ("/loop", LOCAL, "more than 5 redirects. Give the article's final address."),
+        ("/huge", LOCAL, "the page is larger than 1,048,576 bytes."),
+        ("/slow", FetchLimits(timeout=1.0, allow_private=True), "no complete answer within 1 s."),
+        ("/empty.html", LOCAL, "no article text found in this page."),
+        ("/article.html", FetchLimits(), "is a local or private address (127.0.0.1)"),
+    ],
+    ids=["404", "redirect-loop", "50MB-body", "timeout", "no-text", "private-address"],
+)
+def test_pages_that_cannot_be_used(site: str, path: str, limits: FetchLimits, message: str) -> None:
+    start = time.monotonic()
+    with pytest.raises(ArticleError) as err:
+        fetch_article(site + path, limits)
+    assert message in str(err.value)
+    assert time.monotonic() - start < 5  # bounded: never waits for a slow or endless page
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/a.html", "file:///etc/passwd", "example.com/news", "https://", ""]
+)
+def test_only_http_addresses_are_fetched(url: str) -> None:
+    with pytest.raises(FetchError) as err:
+        check_url(url)
+    assert "Give a full http:// or https:// address." in str(err.value)
+
+
+def test_an_unknown_host_is_reported() -> None:
+    with pytest.raises(FetchError) as err:
+        fetch_article("http://no-such-host.invalid/a", LOCAL)
+    assert "cannot be found" in str(err.value)
+
+
+def test_html_files_give_their_text_and_title() -> None:
+    article = article_from_html(PAGE, source="saved.html")
+    assert (article.title, article.source) == ("Harbour budget approved", "saved.html")
+    assert article.text.startswith("Harbour budget approved\n\nThe town council approved")
