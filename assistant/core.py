@@ -14,10 +14,11 @@ from .grounding import Vocabulary, is_about_unknown_names
 from .models import Embedder, load_embedder
 from .retrieval import Retriever
 from .sentences import split_sentences
-from .sparse import SparseEncoder
-from .store import Progress, Store, StoredArticle
+from .sparse import SparseEncoder, SparseVector
+from .store import Progress, Store, StoredArticle, group_chunks
 
 MAX_QUESTION_CHARS = 2000
+SPARSE_BATCH = 32
 
 
 @dataclass
@@ -89,8 +90,22 @@ class Assistant:
         sentences = split_sentences(article.text)
         if not sentences:
             raise ArticleError(f"{article.source}: no sentences found. Give the article text.")
-        sparse = self.sparse.encode([s.text for s in sentences]) if self.sparse else []
-        return self.store.add(article, sentences, sparse=sparse, progress=progress)
+        texts = [s.text for s in sentences]
+        sparse: list[SparseVector] = []
+        # progress counts sparse encodings first, then the texts the store embeds
+        offset = len(texts) if self.sparse else 0
+        if self.sparse:
+            total = offset + len(texts) + len(group_chunks(sentences))
+            for i in range(0, len(texts), SPARSE_BATCH):
+                sparse += self.sparse.encode(texts[i : i + SPARSE_BATCH])
+                if progress:
+                    progress(len(sparse), total)
+
+        def step(done: int, total: int) -> None:
+            if progress:
+                progress(offset + done, offset + total)
+
+        return self.store.add(article, sentences, sparse=sparse, progress=step)
 
     def add_articles(
         self,

@@ -7,6 +7,7 @@ package and ``assistant --help`` stay fast.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,14 @@ class Embedder:
         prompts = getattr(client, "prompts", {}) or {}
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else None
+        # A fast tokenizer is not safe to call from two threads at once ("Already borrowed"):
+        # the chat window answers while an article is being indexed.
+        self._lock = threading.Lock()
+
+    @property
+    def serialised(self) -> Any:
+        """The LangChain view, taking the same lock as ``embed_queries``/``embed_passages``."""
+        return _SerialEmbeddings(self.langchain, self._lock)
 
     @property
     def dimension(self) -> int:
@@ -53,14 +62,15 @@ class Embedder:
             else:
                 rows = self.langchain.embed_documents(texts)
             return _normalise(np.asarray(rows, dtype=np.float32))
-        vectors = self._st.encode(
-            texts,
-            prompt_name=prompt_name,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._lock:
+            vectors = self._st.encode(
+                texts,
+                prompt_name=prompt_name,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
@@ -70,6 +80,22 @@ class Embedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed article text (with the model's passage prompt)."""
         return self._encode(texts, self._passage_prompt, query=False)
+
+
+class _SerialEmbeddings:
+    """LangChain ``Embeddings`` calls, one at a time (duck-typed: Chroma needs only these)."""
+
+    def __init__(self, inner: Embeddings, lock: threading.Lock) -> None:
+        self._inner = inner
+        self._lock = lock
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            return self._inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return self._inner.embed_query(text)
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:

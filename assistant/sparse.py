@@ -11,6 +11,7 @@ Indonesian passages) adding ``0.3 * cos(sparse)`` to the dense score lifted sent
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ class SparseEncoder:
     def __init__(self, *, top_features: int = TOP_FEATURES) -> None:
         self.top_features = top_features
         self._model: Any = None
+        self._lock = threading.Lock()  # one caller at a time in the C engine
 
     def _engine(self) -> Any:
         if self._model is None:
@@ -54,7 +56,8 @@ class SparseEncoder:
         """Sparse vectors of texts (same recipe for questions and sentences)."""
         if not texts:
             return []
-        raw = self._engine().sparse(list(texts), top_k=self.top_features, fmt="indices")
+        with self._lock:
+            raw = self._engine().sparse(list(texts), top_k=self.top_features, fmt="indices")
         vectors = []
         for idx, val in raw:
             norm = float(np.linalg.norm(val)) or 1.0

@@ -186,7 +186,7 @@ class Store:
                     )
                 self._collections[name] = Chroma(
                     collection_name=name,
-                    embedding_function=self.embedder.langchain,
+                    embedding_function=self.embedder.serialised,
                     client=self._client,
                     collection_configuration={"hnsw": {"space": "cosine"}},
                 )
