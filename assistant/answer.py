@@ -7,11 +7,17 @@ sentence scores below the calibrated threshold.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from html import escape
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
 
 from .retrieval import Evidence
+
+if TYPE_CHECKING:
+    from .store import StoredArticle
 
 ABSTAIN_THRESHOLD = 1.27
 """Scores below this mean "the articles do not answer it" (calibrated on dev data)."""
@@ -113,17 +119,102 @@ def compose_answer(
         )
         for n, e in enumerate(ordered, start=1)
     )
-    quotes = " ".join(f"“{c.text}” [{c.n}]" for c in citations)
+    quotes = " ".join(f"{_quoted(c.text)} [{c.n}]" for c in citations)
     lead = _LEAD_TEXT.get(lang, _LEAD_TEXT["en"])
     return Answer(question, f"{lead} {quotes}", False, citations, dict(timings_ms or {}))
 
 
-def render_answer(answer: Answer) -> str:
-    """Plain-text rendering used by the CLI (and the UI's plain view): answer, then sources."""
-    lines = [answer.answer]
+CONTEXT_SENTENCES = 2
+"""Sentences shown before and after a cited sentence in the HTML rendering."""
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def source_label(citation: Citation) -> str:
+    """Where a citation comes from, as the sources list names it."""
+    return f"{citation.title} (article {citation.article_id}, sentence {citation.sentence + 1})"
+
+
+def _quoted(sentence: str) -> str:
+    # a sentence that opens with a quotation is shown as is: “““Tampaknya … reads badly
+    return sentence if sentence.startswith(("“", '"', "‘", "'")) else f"“{sentence}”"
+
+
+def render_answer(
+    answer: Answer,
+    *,
+    html: bool = False,
+    articles: Mapping[str, StoredArticle] | None = None,
+    key: str = "cite",
+) -> str:
+    """Render an answer with its sources: plain text for the CLI, or HTML for the chat window.
+
+    The HTML turns every ``[n]`` marker into a link to source ``n``; each source is a
+    collapsible block showing the cited sentence highlighted among its neighbours in the
+    article (from ``articles``), with the title, publisher, date and address. Every text is
+    escaped, so article text can never become markup. ``key`` keeps element ids unique when
+    several answers are on one page.
+    """
+    if not html:
+        lines = [answer.answer]
+        if answer.citations:
+            lines += ["", "Sources:"] + [f"[{c.n}] {source_label(c)}" for c in answer.citations]
+        return "\n".join(lines)
+    by_n = {c.n: c for c in answer.citations}
+
+    def marker(match: re.Match[str]) -> str:
+        c = by_n.get(int(match.group(1)))
+        if c is None:
+            return match.group(0)
+        return f'<a class="cite-marker" href="#{key}-{c.n}" title="{escape(c.text)}">[{c.n}]</a>'
+
+    body = _MARKER.sub(marker, escape(answer.answer)).replace("\n", "<br>")
+    kind = "answer abstained" if answer.abstained else "answer"
+    parts = [f'<div class="{kind}"><p>{body}</p>']
     if answer.citations:
-        lines.append("")
-        lines.append("Sources:")
+        parts.append('<div class="sources"><p class="sources-label">Sources</p>')
         for c in answer.citations:
-            lines.append(f"[{c.n}] {c.title} (article {c.article_id}, sentence {c.sentence + 1})")
-    return "\n".join(lines)
+            stored = (articles or {}).get(c.article_id)
+            parts.append(
+                f'<details class="cite" id="{key}-{c.n}"><summary>[{c.n}] '
+                f"{escape(_short(c.title))} · sentence {c.sentence + 1}</summary>"
+                f"{_meta_html(c, stored)}"
+                f'<blockquote class="cite-context">{_context_html(c, stored)}</blockquote>'
+                "</details>"
+            )
+        parts.append("</div>")
+    parts.append("</div>")
+    # no newlines: a blank line would end the HTML block in the chat's Markdown renderer
+    return "".join(parts)
+
+
+def _short(title: str, limit: int = 70) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _meta_html(c: Citation, stored: StoredArticle | None) -> str:
+    article = stored.article if stored else None
+    bits = [escape(x) for x in (c.title, c.article_id)]
+    if article:
+        bits += [escape(x) for x in (article.publisher, article.published) if x]
+    if c.url:
+        bits.append(f'<a href="{escape(c.url)}" target="_blank" rel="noopener">{escape(c.url)}</a>')
+    elif article:  # a file name, not the server's folders
+        bits.append(escape(PurePath(article.source).name or article.source))
+    return f'<p class="cite-meta">{" · ".join(bits)}</p>'
+
+
+def _context_html(c: Citation, stored: StoredArticle | None) -> str:
+    cited = f"<mark>{escape(c.text)}</mark>"
+    if stored is None:  # the article was removed since: the sentence itself stays the source
+        return cited
+    first = max(c.sentence - CONTEXT_SENTENCES, 0)
+    last = min(c.sentence + CONTEXT_SENTENCES, len(stored.sentences) - 1)
+    shown = [
+        cited if s.index == c.sentence else escape(s.text)
+        for s in stored.sentences[first : last + 1]
+    ]
+    return (
+        ("… " if first > 0 else "")
+        + " ".join(shown)
+        + (" …" if last < len(stored.sentences) - 1 else "")
+    )

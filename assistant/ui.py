@@ -1,0 +1,370 @@
+"""The Gradio chat window: a thin layer over ``Assistant``, like the CLI.
+
+``build_app`` builds the Blocks; ``launch`` serves them. Every action calls the same library
+functions as the CLI, and answers are rendered by ``render_answer`` (its HTML form). Errors
+become messages on the page, never tracebacks. The conversation is kept in the browser's
+local storage (encrypted with a secret kept in the index folder), so it survives a reload and a
+server restart.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+
+import gradio as gr  # noqa: E402
+
+from .answer import render_answer  # noqa: E402
+from .articles import Article, article_from_text, load_article  # noqa: E402
+from .core import AddReport, Assistant, check_question  # noqa: E402
+from .errors import ArticleError, AssistantError  # noqa: E402
+from .store import StoredArticle  # noqa: E402
+from .web import FetchLimits, fetch_article  # noqa: E402
+
+STORAGE_KEY = "news-assistant-chat"
+EMPTY_CHAT: dict[str, list[Any]] = {"messages": [], "questions": []}
+_SEARCHING = "_Searching the articles…_"
+
+CSS = """
+.cite-marker { font-weight: 600; text-decoration: none !important; cursor: pointer;
+  padding: 0 .2em; border-radius: 4px; background: var(--color-accent-soft); }
+details.cite { margin: .35em 0; padding: .2em .6em; border-left: 3px solid var(--color-accent); }
+details.cite summary { cursor: pointer; }
+details.cite.flash { background: rgba(255, 214, 0, .18); }
+.cite-context { margin: .3em 0; font-size: .95em; }
+.cite-context mark { background: #ffe066; color: #000; padding: 0 .1em; }
+.cite-meta { margin: .2em 0; font-size: .85em; opacity: .8; }
+.sources-label { font-weight: 600; margin: .6em 0 .1em; }
+.answer.abstained p { font-style: italic; }
+#reader .article-text { max-height: 32em; overflow-y: auto; white-space: pre-wrap; }
+"""
+
+# A click on a marker opens its source and scrolls to it (the chat's links are not followed).
+HEAD = """
+<script>
+document.addEventListener("click", (event) => {
+  const marker = event.target.closest && event.target.closest("a.cite-marker");
+  if (!marker) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const source = document.getElementById(marker.getAttribute("href").slice(1));
+  if (!source) return;
+  source.open = true;
+  source.classList.add("flash");
+  source.scrollIntoView({block: "nearest"});
+  setTimeout(() => source.classList.remove("flash"), 1600);
+}, true);
+</script>
+"""
+
+
+def as_text(text: str) -> str:
+    """Text shown verbatim in Markdown: no markup, no formatting characters."""
+    escaped = escape(text)
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~>" else ch for ch in escaped)
+
+
+def report_markdown(report: AddReport) -> str:
+    """What an add did, one line per article or refused input."""
+    lines = [
+        f"✅ Added **{as_text(s.article.title)}** ({len(s.sentences)} sentences, "
+        f"{s.article.lang}, id `{s.id}`)"
+        for s in report.added
+    ]
+    lines += [
+        f"ℹ️ Already indexed: **{as_text(a.title)}** (id `{a.id}`), not added again"
+        for a in report.unchanged
+    ]
+    lines += [f"⚠️ {as_text(str(e))}" for e in report.errors]
+    return "\n\n".join(lines) or "Nothing to add."
+
+
+def article_rows(articles: Sequence[StoredArticle]) -> list[list[Any]]:
+    """The article table: title, language, sentences, date, id."""
+    return [
+        [
+            a.article.title,
+            a.article.lang,
+            len(a.sentences),
+            a.article.published or a.added[:10],
+            a.id,
+        ]
+        for a in articles
+    ]
+
+
+def article_html(stored: StoredArticle) -> str:
+    """An article for reading: title, where it comes from, and its text (escaped)."""
+    a = stored.article
+    meta = [escape(x) for x in (a.publisher, a.published) if x]
+    meta.append(escape(a.url or Path(a.source).name or a.source))
+    meta.append(f"{len(stored.sentences)} sentences, {escape(a.lang)}, added {stored.added[:10]}")
+    return (
+        f"<h3>{escape(a.title)}</h3><p class='cite-meta'>{' · '.join(meta)}</p>"
+        f"<div class='article-text'>{escape(a.text)}</div>"
+    )
+
+
+def _progress_bar(progress: gr.Progress) -> Callable[[Article, int, int], None]:
+    def show(article: Article, done: int, total: int) -> None:
+        progress((done, total), desc=f"Indexing {article.title[:60]}", unit="texts")
+
+    return show
+
+
+def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
+    """The chat window over ``assistant`` (not launched; see ``launch``)."""
+    settings = assistant.settings
+
+    def choices() -> list[tuple[str, str]]:
+        return [(f"{a.article.title} ({a.id[:8]})", a.id) for a in assistant.articles()]
+
+    def article_views() -> tuple[Any, Any, Any]:
+        options = choices()
+        return (
+            article_rows(assistant.articles()),
+            gr.update(choices=options),
+            gr.update(choices=options),
+        )
+
+    # -- chat -------------------------------------------------------------------------------
+    def respond(
+        question: str, scope: list[str] | None, chat: dict[str, Any]
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        chat = chat or EMPTY_CHAT
+        messages, questions = list(chat["messages"]), list(chat["questions"])
+        try:
+            question = check_question(question)
+        except AssistantError as exc:
+            yield gr.skip(), gr.skip(), f"⚠️ {as_text(str(exc))}", gr.skip()
+            return
+        shown = [*messages, {"role": "user", "content": as_text(question)}]
+        yield [*shown, {"role": "assistant", "content": _SEARCHING}], "", "", gr.skip()
+        try:
+            answer = assistant.ask(question, history=questions[-1:], article_ids=scope or None)
+        except AssistantError as exc:
+            yield messages, question, f"⚠️ {as_text(str(exc))}", gr.skip()
+            return
+        articles = {a.id: a for a in assistant.articles()}
+        html = render_answer(answer, html=True, articles=articles, key=f"m{len(shown)}")
+        messages = [*shown, {"role": "assistant", "content": html}]
+        yield messages, "", "", {"messages": messages, "questions": [*questions, question]}
+
+    def restore(chat: dict[str, Any] | None) -> tuple[Any, ...]:
+        chat = chat or EMPTY_CHAT
+        return (chat.get("messages", []), *article_views())
+
+    def new_conversation() -> tuple[Any, Any, Any]:
+        return [], "", {"messages": [], "questions": []}
+
+    # -- articles ---------------------------------------------------------------------------
+    def added(report: AddReport) -> tuple[Any, ...]:
+        return (report_markdown(report), *article_views())
+
+    def add_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        if not paths:
+            return ("⚠️ Choose one or more files first.", *article_views())
+        report = AddReport()
+        articles = []
+        for path in paths:
+            try:
+                articles.append(
+                    load_article(path, max_bytes=settings.max_article_bytes, source=Path(path).name)
+                )
+            except ArticleError as exc:
+                report.errors.append(exc)
+        return added(_add(articles, report, progress))
+
+    def add_text(text: str, title: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        try:
+            article = article_from_text(text or "", title=title or None, source="pasted text")
+        except ArticleError as exc:
+            return (f"⚠️ {as_text(str(exc))}", *article_views())
+        return added(_add([article], AddReport(), progress))
+
+    def add_url(url: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        progress(0, desc="Fetching the page")
+        try:
+            article = fetch_article(url, FetchLimits.from_settings(settings))
+        except ArticleError as exc:
+            return (f"⚠️ {as_text(str(exc))}", *article_views())
+        return added(_add([article], AddReport(), progress))
+
+    def _add(articles: list[Article], report: AddReport, progress: gr.Progress) -> AddReport:
+        try:
+            done = assistant.add_articles(articles, progress=_progress_bar(progress))
+        except AssistantError as exc:
+            report.errors.append(ArticleError(str(exc)))
+            return report
+        done.errors[:0] = report.errors
+        return done
+
+    def read(article_id: str | None) -> tuple[str, str]:
+        if not article_id:
+            return "", "Choose an article first."
+        try:
+            return article_html(assistant.store.get(article_id)), ""
+        except AssistantError as exc:
+            return "", f"⚠️ {as_text(str(exc))}"
+
+    def ask_removal(article_id: str | None) -> tuple[Any, str, str]:
+        if not article_id:
+            return gr.update(visible=False), "", "Choose an article first."
+        try:
+            title = assistant.store.get(article_id).article.title
+        except AssistantError as exc:
+            return gr.update(visible=False), "", f"⚠️ {as_text(str(exc))}"
+        question = f"Remove **{as_text(title)}**? It will no longer be cited."
+        return gr.update(visible=True), question, ""
+
+    def remove(article_id: str | None) -> tuple[Any, ...]:
+        hidden = gr.update(visible=False)
+        try:
+            stored = assistant.remove(article_id or "")
+        except AssistantError as exc:
+            return (hidden, f"⚠️ {as_text(str(exc))}", gr.skip(), *article_views())
+        message = f"Removed **{as_text(stored.article.title)}**."
+        return (hidden, message, "", *article_views())
+
+    with gr.Blocks(title="News assistant", analytics_enabled=False) as app:
+        chat_state = gr.BrowserState(EMPTY_CHAT, storage_key=STORAGE_KEY, secret=secret)
+        gr.Markdown(
+            "## News assistant\nAsk about the indexed news articles, in English or "
+            "Indonesian. Every answer cites the sentences it rests on: click a marker such as "
+            "**[1]** to see the sentence in its article."
+        )
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                chatbot = gr.Chatbot(
+                    elem_id="chat",
+                    label="Conversation",
+                    latex_delimiters=[],
+                    height=560,
+                    feedback_options=None,
+                    buttons=["copy"],
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="Ask about the articles, e.g. What did Peskov say about "
+                        "sanctions?",
+                        show_label=False,
+                        elem_id="question",
+                        scale=8,
+                        max_length=4000,
+                    )
+                    ask_button = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
+                notice = gr.Markdown(elem_id="chat-notice")
+                with gr.Row():
+                    scope = gr.Dropdown(
+                        label="Only these articles (none chosen: all articles)",
+                        multiselect=True,
+                        elem_id="scope",
+                        scale=8,
+                    )
+                    clear = gr.Button("New conversation", elem_id="new-conversation", scale=1)
+            with gr.Tab("Articles", id="articles"):
+                table = gr.Dataframe(
+                    headers=["Title", "Language", "Sentences", "Date", "Id"],
+                    datatype=["str", "str", "number", "str", "str"],
+                    interactive=False,
+                    elem_id="article-table",
+                    label="Indexed articles",
+                )
+                picked = gr.Dropdown(label="Article", elem_id="article-pick")
+                with gr.Row():
+                    read_button = gr.Button("Read", elem_id="read")
+                    remove_button = gr.Button("Remove…", variant="stop", elem_id="remove")
+                with gr.Row(visible=False) as confirm_row:
+                    confirm_text = gr.Markdown(elem_id="confirm-text")
+                    confirm = gr.Button("Yes, remove it", variant="stop", elem_id="confirm-remove")
+                    cancel = gr.Button("Cancel", elem_id="cancel-remove")
+                manage_status = gr.Markdown(elem_id="manage-status")
+                reader = gr.HTML(elem_id="reader")
+            with gr.Tab("Add articles", id="add"):
+                gr.Markdown("Files (.txt, .md, .html), pasted text, or a web address.")
+                files = gr.File(
+                    file_count="multiple",
+                    type="filepath",
+                    label="Article files",
+                    elem_id="upload",
+                )
+                add_files_button = gr.Button("Add files", variant="primary", elem_id="add-files")
+                paste_title = gr.Textbox(label="Title (optional)", elem_id="paste-title")
+                paste_text = gr.Textbox(label="Article text", lines=6, elem_id="paste-text")
+                add_text_button = gr.Button("Add text", elem_id="add-text")
+                url = gr.Textbox(label="Web address (http or https)", elem_id="url")
+                add_url_button = gr.Button("Fetch and add", elem_id="add-url")
+                add_status = gr.Markdown(elem_id="add-status")
+
+        views = [table, scope, picked]
+        ask_inputs = [question, scope, chat_state]
+        ask_outputs = [chatbot, question, notice, chat_state]
+        question.submit(respond, ask_inputs, ask_outputs)
+        ask_button.click(respond, ask_inputs, ask_outputs)
+        clear.click(new_conversation, None, [chatbot, notice, chat_state])
+        app.load(restore, [chat_state], [chatbot, *views])
+        add_files_button.click(add_files, [files], [add_status, *views])
+        add_text_button.click(add_text, [paste_text, paste_title], [add_status, *views])
+        url.submit(add_url, [url], [add_status, *views])
+        add_url_button.click(add_url, [url], [add_status, *views])
+        read_button.click(read, [picked], [reader, manage_status])
+        remove_button.click(ask_removal, [picked], [confirm_row, confirm_text, manage_status])
+        cancel.click(lambda: gr.update(visible=False), None, [confirm_row])
+        confirm.click(remove, [picked], [confirm_row, manage_status, reader, *views])
+    return app
+
+
+def ui_secret(index_dir: Path) -> str:
+    """The key that encrypts the conversation in the browser, kept beside the index."""
+    path = index_dir / "ui-secret"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    index_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secret)
+    return secret
+
+
+def launch(
+    assistant: Assistant,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    share: bool = False,
+    block: bool = True,
+) -> gr.Blocks:
+    """Build and serve the chat window (``auth``: the login); with ``block=False`` return
+    once it is up."""
+    app = build_app(assistant, secret=ui_secret(assistant.store.index_dir))
+    app.queue(default_concurrency_limit=4)
+    try:
+        app.launch(
+            server_name=host,
+            server_port=port,
+            auth=auth,
+            share=share,
+            max_file_size=assistant.settings.max_page_bytes,
+            prevent_thread_lock=not block,
+            ssr_mode=False,
+            show_error=False,
+            quiet=not block,
+            css=CSS,
+            head=HEAD,
+            footer_links=[],
+        )
+    except OSError as exc:
+        raise AssistantError(
+            f"Cannot serve on {host}:{port} ({exc}). Choose another port with --port."
+        ) from exc
+    return app
