@@ -43,11 +43,10 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, model_cache, embedder, sparse_encoder):
-    """The chat window over a fresh index holding the seed article, on a free port."""
+def ui_assistant(tmp_path_factory: pytest.TempPathFactory, model_cache, embedder, sparse_encoder):
+    """A real assistant over a fresh index holding the seed article."""
     from assistant.core import Assistant
     from assistant.store import Store
-    from assistant.ui import launch
 
     index_dir = tmp_path_factory.mktemp("ui") / "index"
     settings = replace(Settings(), index_dir=index_dir, cache_dir=model_cache)
@@ -55,8 +54,16 @@ def server(tmp_path_factory: pytest.TempPathFactory, model_cache, embedder, spar
         Store(index_dir, embedder), embedder, settings=settings, sparse=sparse_encoder
     )
     assistant.seed()
+    return assistant
+
+
+@pytest.fixture(scope="module")
+def server(ui_assistant) -> Iterator[str]:
+    """The chat window on a free port."""
+    from assistant.ui import launch
+
     port = free_port()
-    app = launch(assistant, port=port, block=False)
+    app = launch(ui_assistant, port=port, block=False)
     yield f"http://127.0.0.1:{port}"
     app.close()
 
@@ -212,3 +219,60 @@ def test_markup_in_an_article_shows_as_text(page) -> None:
     page.wait_for_selector("#reader .article-text")
     assert "<img src=x onerror='window.pwned=true'>" in page.inner_text("#reader")
     assert page.evaluate("() => window.pwned") is False
+
+
+def test_questions_can_be_restricted_to_chosen_articles(page) -> None:
+    open_tab(page, "Add articles")
+    page.fill("#paste-title textarea, #paste-title input", "Harbour budget")
+    page.fill(
+        "#paste-text textarea",
+        "The town council of Portvale approved a budget of 12 million euros for the harbour. "
+        "The money will pay for a new breakwater. Work starts in the autumn.",
+    )
+    page.click("#add-text")
+    add_status(page, "Harbour budget")
+    open_tab(page, "Chat")
+    page.click("#scope input")
+    page.get_by_role("option", name="Harbour budget", exact=False).click()
+    page.keyboard.press("Escape")
+    answer = ask(page, SEED_QUESTION)  # the seed article is out of scope now
+    assert answer.locator(".answer.abstained").count() == 1
+    page.locator("#scope .token-remove, #scope [aria-label*='Remove']").first.click()
+    answer = ask(page, SEED_QUESTION)
+    assert answer.locator("details.cite").count() > 0
+
+
+def test_a_page_that_cannot_be_fetched_shows_a_message(page) -> None:
+    open_tab(page, "Add articles")
+    page.fill("#url input, #url textarea", "http://127.0.0.1:9/news.html")
+    page.click("#add-url")
+    status = add_status(page, "private address")
+    assert "ASSISTANT_ALLOW_PRIVATE_URLS" in status
+    page.fill("#url input, #url textarea", "ftp://example.com/news.html")
+    page.click("#add-url")
+    assert "Give a full http:// or https:// address." in add_status(page, "ftp://")
+
+
+def test_the_login_guards_every_route(ui_assistant) -> None:
+    import httpx
+
+    from assistant.ui import launch
+
+    port = free_port()
+    app = launch(ui_assistant, port=port, auth=("ana", "s3cret"), block=False)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as anonymous:
+            assert anonymous.get("/config").status_code == 401
+            assert anonymous.get("/gradio_api/info").status_code == 401
+            upload = anonymous.post("/gradio_api/upload", files={"files": ("a.txt", b"text")})
+            assert upload.status_code == 401
+            join = anonymous.post("/gradio_api/queue/join", json={"fn_index": 0, "data": []})
+            assert join.status_code == 401
+            bad = anonymous.post("/login", data={"username": "ana", "password": "nope"})
+            assert bad.status_code >= 400
+        with httpx.Client(base_url=base, timeout=30) as user:
+            assert user.post("/login", data={"username": "ana", "password": "s3cret"}).is_success
+            assert user.get("/config").status_code == 200
+    finally:
+        app.close()
