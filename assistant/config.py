@@ -47,6 +47,8 @@ class Settings:
     """Largest web page or uploaded file accepted."""
     allow_private_urls: bool = False
     """Allow fetching pages from loopback/private/link-local addresses (intranet use)."""
+    chroma_url: str = ""
+    """A Chroma server (``http://HOST:PORT``) instead of the embedded store (empty: embedded)."""
     auth: str = field(default="", repr=False)
     """``USER:PASSWORD`` that the chat window asks for (empty: no login)."""
 

@@ -15,7 +15,7 @@ from .models import Embedder, load_embedder
 from .retrieval import Retriever
 from .sentences import split_sentences
 from .sparse import SparseEncoder, SparseVector
-from .store import Progress, Store, StoredArticle, group_chunks
+from .store import Progress, Store, StoredArticle, group_chunks, open_store
 
 MAX_QUESTION_CHARS = 2000
 SPARSE_BATCH = 32
@@ -66,13 +66,17 @@ class Assistant:
         self._vocab: tuple[tuple[str, ...], Vocabulary] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Assistant:
-        """Load the embedding model and open the index the settings name."""
+    def from_settings(cls, settings: Settings | None = None, *, verify: bool = True) -> Assistant:
+        """Load the embedding model and open the index the settings name.
+
+        ``verify=False`` opens an index whatever model or state it is in (for ``reindex``)."""
         settings = settings or Settings.from_env()
         embedder = load_embedder(
             settings.embedding_model, settings.cache_dir, batch_size=settings.batch_size
         )
-        store = Store(settings.index_dir, embedder)
+        store = open_store(
+            settings.index_dir, embedder, chroma_url=settings.chroma_url, verify=verify
+        )
         return cls(
             store,
             embedder,
@@ -83,8 +87,12 @@ class Assistant:
         )
 
     # -- articles ------------------------------------------------------------------------
-    def add(self, article: Article, *, progress: Progress | None = None) -> StoredArticle | None:
-        """Index one article; ``None`` when the same content is already indexed."""
+    def add(
+        self, article: Article, *, progress: Progress | None = None, added: str = ""
+    ) -> StoredArticle | None:
+        """Index one article; ``None`` when the same content is already indexed.
+
+        ``added`` keeps the original date of an article that is indexed again."""
         if article.id in self.store:
             return None
         sentences = split_sentences(article.text)
@@ -105,7 +113,7 @@ class Assistant:
             if progress:
                 progress(offset + done, offset + total)
 
-        return self.store.add(article, sentences, sparse=sparse, progress=step)
+        return self.store.add(article, sentences, sparse=sparse, progress=step, added=added)
 
     def add_articles(
         self,
@@ -148,6 +156,25 @@ class Assistant:
         if not self.store.is_new or not self.settings.articles_dir.is_dir():
             return AddReport()
         return self.add_paths([str(self.settings.articles_dir)], progress=progress)
+
+    def reindex(
+        self, *, progress: Callable[[Article, int, int], None] | None = None
+    ) -> list[StoredArticle]:
+        """Rebuild every vector from the kept article texts, with this assistant's model.
+
+        For an index built with another model or format, or a damaged or deleted store. The
+        texts are split again with the current rules. Interrupted, it goes on when run again."""
+        rebuilt = []
+        for old in self.store.start_reindex():
+
+            def step(done: int, total: int, a: Article = old.article) -> None:
+                if progress:
+                    progress(a, done, total)
+
+            stored = self.add(old.article, progress=step, added=old.added)
+            self.store.finish_reindexed(old.id)
+            rebuilt.append(stored or self.store.get(old.id))
+        return rebuilt
 
     def remove(self, article_id: str) -> StoredArticle:
         """Remove an article and every record of it."""

