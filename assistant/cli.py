@@ -270,7 +270,8 @@ def reindex(obj: _Context) -> None:
         click.echo(
             f"Reindexed {stored.id}  {stored.article.title}  ({len(stored.sentences)} sentences)"
         )
-    click.echo(f"{len(rebuilt)} articles indexed with {obj.settings.embedding_model}.")
+    count = f"{len(rebuilt)} article" + ("" if len(rebuilt) == 1 else "s")
+    click.echo(f"{count} indexed with {obj.settings.embedding_model}.")
 
 
 @cli.command(name="eval")
@@ -342,6 +343,7 @@ def serve(obj: _Context, host: str, port: int, auth: str | None, share: bool) ->
     with _errors():
         login = parse_login(auth or obj.settings.auth)  # before the slow start, not after
         assistant = obj.assistant()
+        assistant.embedder.load()  # before the first question, and its errors at start-up
         from .ui import launch
 
         click.echo(f"Chat window: http://{host}:{port} (Ctrl+C stops it)", err=True)

