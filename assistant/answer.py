@@ -2,7 +2,8 @@
 
 The default answerer is extractive: it needs no generative model. It quotes the best evidence
 sentences, numbered [1], [2] ... in article order, and abstains (no citations) when even the best
-sentence scores below the calibrated threshold.
+sentence scores below the calibrated threshold. Answers written by a chat model (``writer.py``)
+use the same ``Answer``, with their checked ``claims``; the extractive answer is their fallback.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ class Citation:
     end: int
     score: float
     url: str = ""
+    translation: str = ""
+    """A machine translation of ``text`` into the question's language, made by the chat model
+    ("" when none); ``text`` stays the source of truth."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of a written answer, the citation numbers it gives, and whether they hold."""
+
+    text: str
+    citations: tuple[int, ...] = ()
+    supported: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,11 +65,23 @@ class Answer:
     abstained: bool
     citations: tuple[Citation, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    claims: tuple[Claim, ...] = ()
+    """The written answer's claims, checked (empty for extractive answers)."""
+    backend: str = "extractive"
+    """Who wrote ``answer``: "extractive", or the chat model backend ("openai", "ollama")."""
+    notice: str = ""
+    """Why the chat model's answer is not shown or not complete ("" when nothing went wrong)."""
+    rewritten_question: str = ""
+    """A follow-up as the chat model rewrote it into a standalone question for retrieval."""
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON answer object."""
         data = asdict(self)
         data["citations"] = [asdict(c) for c in self.citations]
+        data["claims"] = [
+            {"text": c.text, "citations": list(c.citations), "supported": c.supported}
+            for c in self.claims
+        ]
         return data
 
 
@@ -119,11 +144,16 @@ def compose_answer(
 
 
 def render_answer(answer: Answer) -> str:
-    """Plain-text rendering used by the CLI (and the UI's plain view): answer, then sources."""
+    """Plain-text rendering used by the CLI (and the UI's plain view): answer, then sources
+    (with their exact text and any machine translation when a chat model wrote the answer)."""
     lines = [answer.answer]
     if answer.citations:
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:
             lines.append(f"[{c.n}] {c.title} (article {c.article_id}, sentence {c.sentence + 1})")
+            if answer.backend != "extractive":  # a written answer does not quote its sources
+                lines.append(f"    “{c.text}”")
+            if c.translation:
+                lines.append(f"    machine translation: “{c.translation}”")
     return "\n".join(lines)
