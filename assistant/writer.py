@@ -177,8 +177,9 @@ class AnswerWriter:
             if len(self._translations) > TRANSLATION_CACHE:
                 self._translations.clear()
             for n, translation in parse_translations(reply, len(missing)).items():
-                if translation != missing[n - 1]:  # an echo is no translation
-                    self._translations[(missing[n - 1], lang)] = translation
+                original = missing[n - 1]  # an echo is no translation: cached as none
+                kept = "" if translation == original else translation
+                self._translations[(original, lang)] = kept
         return tuple(
             replace(c, translation=self._translations.get((c.text, lang), ""))
             if c in foreign
