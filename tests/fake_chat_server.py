@@ -3,6 +3,7 @@
 Tests give it a ``reply`` function (request body -> completion text, or ``HANG``/``GARBAGE``);
 it answers ``POST /v1/chat/completions`` as JSON or, with ``"stream": true``, as server-sent
 events (``data: {chunk}`` lines, then ``data: [DONE]``), and records every request body.
+``POST /api/chat`` speaks Ollama's native protocol (one JSON object a line while streaming).
 
 Run alone, it is an "echo" model that answers with the numbered sentence sharing most words
 with the question (to try the CLI or ``benchmarks/llm_answers.py`` without a model):
@@ -65,6 +66,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(b"data: " + payload + b"\n\n")
                 return
+            if self.path.startswith("/api/chat"):
+                self._ollama(text, stream=body.get("stream", True))
+                return
             if body.get("stream"):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
@@ -99,6 +103,29 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test): nothing to answer
 
+    def _ollama(self, text: str, *, stream: bool) -> None:
+        def part(content: str, done: bool) -> bytes:
+            row: dict[str, Any] = {
+                "model": "fake",
+                "created_at": "2026-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": content},
+                "done": done,
+            }
+            if done:
+                row.update(done_reason="stop", prompt_eval_count=1, eval_count=1)
+            return (json.dumps(row) + "\n").encode()
+
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson" if stream else "application/json")
+        self.end_headers()
+        if not stream:
+            self.wfile.write(part(text, True))
+            return
+        for piece in re.findall(r"\S+\s*|\s+", text):
+            self.wfile.write(part(piece, False))
+            self.wfile.flush()
+        self.wfile.write(part("", True))
+
 
 class FakeChatServer(ThreadingHTTPServer):
     """The server, on a free port, serving in a daemon thread while used as a context manager."""
@@ -114,8 +141,13 @@ class FakeChatServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        """The base URL to give ``--llm-url``."""
+        """The base URL to give ``--llm-url`` with ``--llm openai``."""
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    @property
+    def ollama_url(self) -> str:
+        """The base URL to give ``--llm-url`` with ``--llm ollama``."""
+        return f"http://127.0.0.1:{self.server_address[1]}"
 
     def __enter__(self) -> FakeChatServer:
         self._thread.start()

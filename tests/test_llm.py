@@ -265,6 +265,27 @@ def test_a_server_returning_garbage_falls_back_with_a_notice(serve) -> None:
     )
 
 
+def test_the_ollama_backend_streams_over_ollamas_own_api(
+    settings: Settings, embedder, sparse_encoder
+) -> None:
+    reply = script(lambda body: f"{CLAIM_MANTRA} [{n_of(body, MANTRA)}].")
+    with FakeChatServer(reply) as server:
+        chat = replace(settings, llm="ollama", llm_url=server.ollama_url, llm_model="qwen")
+        store = Store(settings.index_dir, embedder)
+        assistant = Assistant(
+            store, embedder, settings=chat, sparse=sparse_encoder, chat_model=load_chat_model(chat)
+        )
+        assistant.seed()
+
+        *deltas, final = list(assistant.ask_stream(PESKOV_EN))
+
+    assert len(deltas) > 5 and "".join(deltas).startswith(CLAIM_MANTRA)
+    assert isinstance(final, Answer)
+    assert (final.backend, final.answer, final.notice) == ("ollama", f"{CLAIM_MANTRA} [1].", "")
+    assert final.citations[0].translation == TRANSLATION
+    assert server.requests[0]["model"] == "qwen"
+
+
 def test_a_server_that_is_down_falls_back_with_a_notice(
     settings: Settings, embedder, sparse_encoder
 ) -> None:
