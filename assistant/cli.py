@@ -19,6 +19,7 @@ from .config import LLM_BACKENDS, Settings
 from .errors import AssistantError
 
 if TYPE_CHECKING:
+    from .answer import Answer
     from .core import AddReport, Assistant
 
 
@@ -195,9 +196,8 @@ def ask(
 
 def _ask_streaming(
     assistant: Assistant, question: str, history: list[str], articles: Any, *, show: bool
-) -> Any:
+) -> Answer:
     """Ask, printing a chat model's text as it comes (``show``); notices go to stderr."""
-    answer = None
     streamed = False
     for item in assistant.ask_stream(question, history=history, article_ids=articles):
         if isinstance(item, str):
@@ -208,7 +208,7 @@ def _ask_streaming(
             answer = item
     if streamed:  # the checked answer follows what the model wrote
         click.echo("\n\nChecked against the sources:")
-    if answer is not None and answer.notice:
+    if answer.notice:
         click.echo(f"Note: {answer.notice}", err=True)
     return answer
 
