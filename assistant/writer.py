@@ -96,7 +96,7 @@ class AnswerWriter:
                     deltas.append(delta)
                     yield delta
                 if time.monotonic() > deadline:
-                    raise TimeoutError("the answer took too long")
+                    raise _TooLongError(self.timeout * STREAM_TIMEOUTS)
         except Exception as exc:  # any client error becomes a notice on the extractive answer
             yield replace(fallback, notice=self.failure(exc))
             return
@@ -190,6 +190,12 @@ class AnswerWriter:
     def failure(self, exc: BaseException) -> str:
         """A one-line notice saying what went wrong with the model and what to do."""
         names = {k.__name__ for k in type(exc).__mro__}
+        if isinstance(exc, _TooLongError):
+            return (
+                f"The chat model's answer took longer than {exc.seconds:g} s and was cut off; "
+                "showing quotes from the articles instead. Raise ASSISTANT_LLM_TIMEOUT for "
+                "slow models."
+            )
         if isinstance(exc, TimeoutError) or any("Timeout" in n for n in names):
             return (
                 f"The chat model did not answer within {self.timeout:g} s; showing quotes from "
@@ -204,6 +210,14 @@ class AnswerWriter:
             f"The chat model's reply could not be used ({type(exc).__name__}: "
             f"{str(exc)[:200]}); showing quotes from the articles instead."
         )
+
+
+class _TooLongError(TimeoutError):
+    """A streamed answer went on past its time (each piece came in time, but never the end)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the answer took longer than {seconds:g} s")
+        self.seconds = seconds
 
 
 def _text(message: Any) -> str:

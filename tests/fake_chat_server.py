@@ -26,6 +26,8 @@ HANG = "\x00hang"
 """Reply that makes the server wait ``hang_s`` seconds before answering."""
 GARBAGE = "\x00garbage"
 """Reply that makes the server answer 200 with a body that is not the protocol."""
+TRICKLE = "\x00trickle"
+"""Reply that streams a word every ``hang_s / 10`` seconds, for ever (a model that never ends)."""
 
 Reply = Callable[[dict[str, Any]], str]
 
@@ -66,6 +68,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(b"data: " + payload + b"\n\n")
                 return
+            if text == TRICKLE:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                while True:
+                    self.wfile.write(_chunk("more "))
+                    self.wfile.flush()
+                    time.sleep(self.server.hang_s / 10)
             if self.path.startswith("/api/chat"):
                 self._ollama(text, stream=body.get("stream", True))
                 return

@@ -17,7 +17,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fake_chat_server import GARBAGE, HANG, FakeChatServer, numbered, system_text, user_text
+from fake_chat_server import (
+    GARBAGE,
+    HANG,
+    TRICKLE,
+    FakeChatServer,
+    numbered,
+    system_text,
+    user_text,
+)
 
 from assistant.answer import Answer, Citation, Claim, render_answer
 from assistant.articles import article_from_text
@@ -247,6 +255,22 @@ def test_a_server_that_hangs_times_out_to_the_extractive_answer(serve) -> None:
         without_timings(expected),
         notice="The chat model did not answer within 0.5 s; showing quotes from the articles "
         "instead. Check the server, or raise ASSISTANT_LLM_TIMEOUT.",
+    )
+
+
+def test_an_answer_that_never_ends_is_cut_off(serve) -> None:
+    assistant = serve(lambda body: TRICKLE, hang_s=1.0, llm_timeout=0.3)
+
+    start = time.monotonic()
+    *deltas, final = list(assistant.ask_stream(PESKOV_EN))
+
+    assert time.monotonic() - start < 4.0  # 5 x 0.3 s for the whole answer, then quotes
+    assert deltas and set(deltas) == {"more "}
+    assert isinstance(final, Answer)
+    assert final.backend == "extractive"
+    assert final.notice == (
+        "The chat model's answer took longer than 1.5 s and was cut off; showing quotes from "
+        "the articles instead. Raise ASSISTANT_LLM_TIMEOUT for slow models."
     )
 
 
