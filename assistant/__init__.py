@@ -5,7 +5,7 @@ its ``Answer``/``Citation`` results, the ``Article`` record and the error tree. 
 package loads no model library; torch, sentence-transformers and chromadb load on first use.
 """
 
-from .answer import Answer, Citation
+from .answer import Answer, Citation, Claim
 from .articles import Article
 from .config import Settings
 from .core import AddReport, Assistant
@@ -13,6 +13,7 @@ from .errors import (
     ArticleError,
     ArticleNotFoundError,
     AssistantError,
+    ChatModelError,
     EmptyIndexError,
     IndexMismatchError,
     ModelError,
@@ -28,7 +29,9 @@ __all__ = [
     "ArticleNotFoundError",
     "Assistant",
     "AssistantError",
+    "ChatModelError",
     "Citation",
+    "Claim",
     "EmptyIndexError",
     "IndexMismatchError",
     "ModelError",

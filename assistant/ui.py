@@ -42,6 +42,7 @@ details.cite.flash { background: rgba(255, 214, 0, .18); }
 .cite-meta { margin: .2em 0; font-size: .85em; opacity: .8; }
 .sources-label { font-weight: 600; margin: .6em 0 .1em; }
 .answer.abstained p { font-style: italic; }
+.answer .notice, .cite-translation { font-size: .9em; opacity: .85; }
 #reader .article-text { max-height: 32em; overflow-y: auto; white-space: pre-wrap; }
 """
 
@@ -146,8 +147,17 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
             return
         shown = [*messages, {"role": "user", "content": as_text(question)}]
         yield [*shown, {"role": "assistant", "content": _SEARCHING}], "", "", gr.skip()
-        try:
-            answer = assistant.ask(question, history=questions[-1:], article_ids=scope or None)
+        written = ""
+        try:  # a chat model's text streams in; the checked answer replaces it at the end
+            for item in assistant.ask_stream(
+                question, history=questions[-1:], article_ids=scope or None
+            ):
+                if isinstance(item, str):
+                    written += item
+                    streaming = {"role": "assistant", "content": as_text(written) + " …"}
+                    yield [*shown, streaming], "", "", gr.skip()
+                else:
+                    answer = item
         except AssistantError as exc:
             yield messages, question, f"⚠️ {as_text(str(exc))}", gr.skip()
             return

@@ -43,7 +43,17 @@ BRIDGE_TEXT = (
     "The bridge carries about 60,000 vehicles a day.\n"
 )
 
-ANSWER_KEYS = {"question", "answer", "abstained", "citations", "timings_ms"}
+ANSWER_KEYS = {
+    "question",
+    "answer",
+    "abstained",
+    "citations",
+    "timings_ms",
+    "claims",
+    "backend",
+    "notice",
+    "rewritten_question",
+}
 CITATION_KEYS = {"n", "article_id", "title", "sentence", "text", "start", "end", "score"}
 
 Invoke = Callable[..., Result]

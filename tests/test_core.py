@@ -28,7 +28,17 @@ ABSTAIN_ID = "Artikel yang diindeks tidak menjawab pertanyaan ini."
 STADIUM_TEXT = (Path(__file__).parent / "fixtures" / "rivertown-stadium.txt").read_text()
 STADIUM_QUESTION = "How much will Rivertown's new stadium cost?"
 
-ANSWER_KEYS = {"question", "answer", "abstained", "citations", "timings_ms"}
+ANSWER_KEYS = {
+    "question",
+    "answer",
+    "abstained",
+    "citations",
+    "timings_ms",
+    "claims",
+    "backend",
+    "notice",
+    "rewritten_question",
+}
 CITATION_KEYS = {"n", "article_id", "title", "sentence", "text", "start", "end", "score"}
 
 
@@ -156,6 +166,12 @@ def test_answer_to_json(assistant: Assistant) -> None:
         False,
     )
     assert data["timings_ms"] == answer.timings_ms
+    assert (data["claims"], data["backend"], data["notice"], data["rewritten_question"]) == (
+        [],
+        "extractive",
+        "",
+        "",
+    )
     assert len(data["citations"]) == len(answer.citations)
     for row, c in zip(data["citations"], answer.citations, strict=True):
         assert CITATION_KEYS <= set(row)
