@@ -13,7 +13,7 @@ from .config import Settings
 from .errors import ArticleError, EmptyIndexError, QuestionError
 from .grounding import Vocabulary, is_about_unknown_names
 from .models import Embedder, load_embedder
-from .retrieval import Retriever
+from .retrieval import Evidence, Retriever
 from .sentences import split_sentences
 from .sparse import SparseEncoder, SparseVector
 from .store import Progress, Store, StoredArticle, group_chunks, open_store
@@ -221,10 +221,23 @@ class Assistant:
         question, history, scope = self._check_ask(question, history, article_ids)
         t0 = time.perf_counter()
         lang = detect_language(question)
-        evidence = self.retriever.retrieve(question, history=history, article_ids=scope, lang=lang)
-        if evidence and is_about_unknown_names(question, self._vocabulary(scope)):
+        _, answer = self._extractive(question, question, history, scope, lang, t0)
+        answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 1)
+        return answer
+
+    def _extractive(
+        self,
+        question: str,
+        query: str,
+        history: Sequence[str],
+        scope: Sequence[str] | None,
+        lang: str,
+        t0: float,
+    ) -> tuple[list[Evidence], Answer]:
+        """The evidence for ``query`` and the extractive answer to ``question`` from it."""
+        evidence = self.retriever.retrieve(query, history=history, article_ids=scope, lang=lang)
+        if evidence and is_about_unknown_names(query, self._vocabulary(scope)):
             evidence = []  # the question is about someone or something no article mentions
-        t1 = time.perf_counter()
         answer = compose_answer(
             question,
             evidence,
@@ -232,10 +245,9 @@ class Assistant:
             top_k=self.top_k,
             threshold=self.threshold,
             margin=self.margin,
-            timings_ms={"retrieve": round((t1 - t0) * 1000, 1)},
+            timings_ms={"retrieve": round((time.perf_counter() - t0) * 1000, 1)},
         )
-        answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 1)
-        return answer
+        return evidence, answer
 
     # -- written answers (a chat model; see writer.py) -----------------------------------
     def _writer(self, chat_model: BaseChatModel | None) -> AnswerWriter | None:
@@ -285,19 +297,7 @@ class Assistant:
             self.writer.rewrite(question, history) if history else ("", "", False)
         )
         query, context = (rewritten, []) if rewritten else (question, history)
-        evidence = self.retriever.retrieve(query, history=context, article_ids=scope, lang=lang)
-        if evidence and is_about_unknown_names(query, self._vocabulary(scope)):
-            evidence = []  # the question is about someone or something no article mentions
-        t1 = time.perf_counter()
-        fallback = compose_answer(
-            question,
-            evidence,
-            lang=lang,
-            top_k=self.top_k,
-            threshold=self.threshold,
-            margin=self.margin,
-            timings_ms={"retrieve": round((t1 - t0) * 1000, 1)},
-        )
+        evidence, fallback = self._extractive(question, query, context, scope, lang, t0)
         fallback = replace(fallback, rewritten_question=rewritten, notice=notice)
         if failed:  # the server failed on the rewrite: do not wait for it a second time
             stream: Iterator[str | Answer] = iter([fallback])

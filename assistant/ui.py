@@ -312,6 +312,16 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                 add_url_button = gr.Button("Fetch and add", elem_id="add-url")
                 add_status = gr.Markdown(elem_id="add-status")
 
+        def answer(question: str) -> dict[str, Any]:
+            """Answer a question from the indexed articles: the JSON answer object of the CLI's
+            ``ask --json`` (for programs and the load benchmark)."""
+            try:
+                return assistant.ask(question).to_json()
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        gr.api(answer, api_name="answer")
+
         views = [table, scope, picked]
         ask_inputs = [question, scope, chat_state]
         ask_outputs = [chatbot, question, notice, chat_state]

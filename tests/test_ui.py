@@ -276,3 +276,14 @@ def test_the_login_guards_every_route(ui_assistant) -> None:
             assert user.get("/config").status_code == 200
     finally:
         app.close()
+
+
+def test_the_answer_api_gives_the_json_answer(server) -> None:
+    from gradio_client import Client
+
+    client = Client(server, verbose=False, download_files=False)
+    answer = client.predict(SEED_QUESTION, api_name="/answer")
+    assert answer["abstained"] is False
+    assert any("diulang-ulang seperti mantra" in c["text"] for c in answer["citations"])
+    with pytest.raises(Exception, match="question is empty"):
+        client.predict("  ", api_name="/answer")
