@@ -287,3 +287,26 @@ def test_the_answer_api_gives_the_json_answer(server) -> None:
     assert any("diulang-ulang seperti mantra" in c["text"] for c in answer["citations"])
     with pytest.raises(Exception, match="question is empty"):
         client.predict("  ", api_name="/answer")
+
+
+# Gradio's handling of a refused upload leaves an event loop and sockets to the collector
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_uploads_are_capped(ui_assistant) -> None:
+    import httpx
+
+    from assistant.core import Assistant
+    from assistant.ui import launch
+
+    settings = replace(ui_assistant.settings, max_page_bytes=2000)
+    small = Assistant(ui_assistant.store, ui_assistant.embedder, settings=settings)
+    port = free_port()
+    app = launch(small, port=port, block=False)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            ok = client.post("/gradio_api/upload", files={"files": ("a.txt", b"x" * 1500)})
+            assert ok.status_code == 200
+            big = client.post("/gradio_api/upload", files={"files": ("b.txt", b"x" * 5000)})
+            assert big.status_code == 413
+    finally:
+        app.close()
