@@ -316,6 +316,78 @@ def _comparison_table(results: list[Any]) -> str:
     return "\n".join(lines)
 
 
+@cli.command()
+@click.option(
+    "--news",
+    "news_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="News articles as JSON Lines (id, title, text, url, date, publisher), e.g. "
+    "shared/eval/news_id.jsonl.",
+)
+@click.option(
+    "--articles",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Index this many news articles (the first ones of the file).",
+)
+@click.option(
+    "--questions",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Ask this many questions (the titles of the indexed articles).",
+)
+@click.option(
+    "--cold-starts",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Cold starts of each kind (ours, plain), the best one counts; 0 skips them.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.pass_obj
+def bench(
+    obj: _Context,
+    news_file: Path,
+    articles: int,
+    questions: int,
+    cold_starts: int,
+    as_json: bool,
+) -> None:
+    """Measure speed and memory on real news, each figure beside a plain baseline.
+
+    Indexes the shipped articles plus --articles news articles into a temporary index and
+    prints ingest speed (articles, sentences, tokens per second), question latency p50/p95,
+    cold start (a subprocess `assistant ask` on that index), peak memory, and the embedding
+    FLOP/s against a large torch matmul; each beside plain SentenceTransformer.encode + a
+    chromadb query doing the same work. Your own index is not touched.
+    """
+    from .bench import run_bench
+
+    with _errors():
+        result = run_bench(
+            news_file,
+            obj.settings,
+            articles=articles,
+            questions=questions,
+            cold_starts=cold_starts,
+            progress=_bar(),
+        )
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+        return
+    click.echo(
+        f"{result.articles} articles, {result.sentences} sentences, {result.tokens} tokens, "
+        f"{result.questions} questions; sparse channel {'on' if result.sparse else 'off'}; "
+        f"{result.threads} torch threads"
+    )
+    click.echo("| figure | ours | plain | ours/plain |\n|---|---:|---:|---:|")
+    for row in result.rows():
+        click.echo("| " + " | ".join(row) + " |")
+
+
 def _bar() -> Callable[[str, int, int], None] | None:
     """A progress bar per stage ('ingest [#####     ] 120/500') on a terminal's stderr."""
     if not sys.stderr.isatty():
