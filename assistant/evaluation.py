@@ -167,7 +167,12 @@ def evaluate(
     """Index ``articles``, ``contexts`` and the items' contexts into ``assistant`` and ask every
     item (``on_answer`` sees each item with its answer, e.g. to print per-question outcomes)."""
     t0 = time.perf_counter()
-    n_sentences = sum(len(a.sentences) for a in assistant.add_articles(articles).added)
+    n_sentences = 0
+    for n, article in enumerate(articles, start=1):
+        stored = assistant.add(article)
+        n_sentences += len(stored.sentences) if stored else 0
+        if progress:
+            progress("distractors", n, len(articles))
     all_contexts = [*contexts, *(i.context for i in items)]
     n_sentences += index_contexts(
         assistant, all_contexts, progress=lambda n: progress and progress("index", n, -1)
