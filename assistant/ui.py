@@ -320,7 +320,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
 
-        gr.api(answer, api_name="answer")
+        gr.api(answer, api_name="answer", queue=False)
 
         views = [table, scope, picked]
         ask_inputs = [question, scope, chat_state]
