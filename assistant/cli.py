@@ -21,7 +21,6 @@ from .errors import AssistantError
 if TYPE_CHECKING:
     from .answer import Answer
     from .core import AddReport, Assistant
-    from .errors import ArticleError
 
 
 @contextmanager
@@ -144,29 +143,12 @@ def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
             if title is not None and len(paths) > 1:
                 raise click.UsageError("--title needs a single file, address or '-'.")
             report = assistant.add_paths(files, title=title, progress=_progress())
-            report.errors += _add_urls(assistant, urls, obj.settings, title, report)
+            fetched = assistant.add_urls(urls, title=title, progress=_progress())
+            report.added += fetched.added
+            report.unchanged += fetched.unchanged
+            report.errors += fetched.errors
     if _report(report):
         sys.exit(1)
-
-
-def _add_urls(
-    assistant: Assistant, urls: list[str], settings: Settings, title: str | None, report: AddReport
-) -> list[ArticleError]:
-    """Fetch and add web pages into ``report``; the errors of the pages that failed."""
-    from .errors import ArticleError
-    from .web import FetchLimits, fetch_article
-
-    errors: list[ArticleError] = []
-    for url in urls:
-        try:
-            article = fetch_article(url, FetchLimits.from_settings(settings), title=title)
-        except ArticleError as exc:
-            errors.append(exc)
-            continue
-        done = assistant.add_articles([article], progress=_progress())
-        report.added += done.added
-        report.unchanged += done.unchanged
-    return errors
 
 
 def _report(report: AddReport, *, err: bool = False) -> bool:

@@ -162,6 +162,28 @@ class Assistant:
         report.errors.extend(errors)
         return report
 
+    def add_urls(
+        self,
+        urls: Sequence[str],
+        *,
+        title: str | None = None,
+        progress: Callable[[Article, int, int], None] | None = None,
+    ) -> AddReport:
+        """Fetch web pages and add their articles (pages that fail are reported)."""
+        from .web import FetchLimits, fetch_article
+
+        limits = FetchLimits.from_settings(self.settings)
+        articles: list[Article] = []
+        errors: list[ArticleError] = []
+        for url in urls:
+            try:
+                articles.append(fetch_article(url, limits, title=title))
+            except ArticleError as exc:
+                errors.append(exc)
+        report = self.add_articles(articles, progress=progress)
+        report.errors.extend(errors)
+        return report
+
     def seed(self, *, progress: Callable[[Article, int, int], None] | None = None) -> AddReport:
         """Index the shipped articles into a new index (first use)."""
         if not self.store.is_new or not self.settings.articles_dir.is_dir():

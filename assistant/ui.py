@@ -25,7 +25,6 @@ from .articles import Article, article_from_text, load_article  # noqa: E402
 from .core import AddReport, Assistant, check_question  # noqa: E402
 from .errors import ArticleError, AssistantError  # noqa: E402
 from .store import StoredArticle  # noqa: E402
-from .web import FetchLimits, fetch_article  # noqa: E402
 
 STORAGE_KEY = "news-assistant-chat"
 EMPTY_CHAT: dict[str, list[Any]] = {"messages": [], "questions": []}
@@ -123,13 +122,11 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
     """The chat window over ``assistant`` (not launched; see ``launch``)."""
     settings = assistant.settings
 
-    def choices() -> list[tuple[str, str]]:
-        return [(f"{a.article.title} ({a.id[:8]})", a.id) for a in assistant.articles()]
-
     def article_views() -> tuple[Any, Any, Any]:
-        options = choices()
+        articles = assistant.articles()
+        options = [(f"{a.article.title} ({a.id[:8]})", a.id) for a in articles]
         return (
-            article_rows(assistant.articles()),
+            article_rows(articles),
             gr.update(choices=options),
             gr.update(choices=options),
         )
@@ -201,10 +198,9 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
     def add_url(url: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         progress(0, desc="Fetching the page")
         try:
-            article = fetch_article(url, FetchLimits.from_settings(settings))
-        except ArticleError as exc:
+            return added(assistant.add_urls([url], progress=_progress_bar(progress)))
+        except AssistantError as exc:
             return (f"⚠️ {as_text(str(exc))}", *article_views())
-        return added(_add([article], AddReport(), progress))
 
     def _add(articles: list[Article], report: AddReport, progress: gr.Progress) -> AddReport:
         try:
