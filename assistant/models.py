@@ -103,6 +103,22 @@ class Embedder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
+    def token_states(self, texts: list[str]) -> list[np.ndarray]:
+        """The network's last hidden state of every token, texts as given (no prompt)."""
+        if self._st is None:
+            raise ModelError(
+                f"{self.name} gives no token states (not a sentence-transformers model)."
+            )
+        with self._lock:
+            states = self._st.encode(
+                texts,
+                output_value="token_embeddings",
+                batch_size=self.batch_size,
+                convert_to_numpy=False,
+                show_progress_bar=False,
+            )
+        return [np.asarray(s.float().numpy(), dtype=np.float32) for s in states]
+
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions (with the model's query prompt)."""
         return self._encode(texts, self._prompt("query"), query=True)
@@ -159,19 +175,37 @@ def quiet_model_stack() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
-def load_embedder(name: str, cache_dir: Path, *, batch_size: int = 32) -> Embedder:
+def load_embedder(
+    name: str, cache_dir: Path, *, batch_size: int = 32, backend: str = "onnx-int8"
+) -> Embedder:
     """The embedding model as an ``Embedder`` (LangChain ``HuggingFaceEmbeddings``), offline.
 
-    The model loads on first use (``Embedder.load()`` loads it at once)."""
+    ``backend`` runs its network in ONNX Runtime int8 ("onnx-int8", see ``onnx_backend``) or in
+    torch fp32 ("torch"). The model loads on first use (``Embedder.load()`` loads it at once)."""
+    from .onnx_backend import BACKENDS
+
+    if backend not in BACKENDS:
+        raise ModelError(
+            f"Unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)} "
+            "(ASSISTANT_BACKEND)."
+        )
     return Embedder(
         None,
         name,
         batch_size=batch_size,
-        loader=lambda: _load_langchain(name, cache_dir, batch_size),
+        loader=lambda: _load_langchain(name, cache_dir, batch_size, backend),
     )
 
 
-def _load_langchain(name: str, cache_dir: Path, batch_size: int) -> Embeddings:
+def _model_kwargs(backend: str) -> dict[str, Any]:
+    if backend == "torch-bf16":
+        import torch
+
+        return {"device": "cpu", "model_kwargs": {"dtype": torch.bfloat16}}
+    return {"device": "cpu"}
+
+
+def _load_langchain(name: str, cache_dir: Path, batch_size: int, backend: str) -> Embeddings:
     quiet_model_stack()
     path = resolve_model_path(name, cache_dir)
     from langchain_huggingface import HuggingFaceEmbeddings
@@ -180,7 +214,7 @@ def _load_langchain(name: str, cache_dir: Path, batch_size: int) -> Embeddings:
     try:
         embeddings = HuggingFaceEmbeddings(
             model_name=path,
-            model_kwargs={"device": "cpu"},
+            model_kwargs=_model_kwargs(backend),
             encode_kwargs=encode,
             query_encode_kwargs=dict(encode),
         )
@@ -196,4 +230,8 @@ def _load_langchain(name: str, cache_dir: Path, batch_size: int) -> Embeddings:
         embeddings.encode_kwargs["prompt_name"] = "passage"
     if "query" in prompts:
         embeddings.query_encode_kwargs["prompt_name"] = "query"
+    if backend == "onnx-int8":
+        from .onnx_backend import use_onnx
+
+        use_onnx(embeddings._client, path, cache_dir)
     return embeddings

