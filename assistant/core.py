@@ -11,7 +11,7 @@ from .answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer, compose_answer
 from .articles import Article, detect_language, load_articles
 from .config import Settings
 from .errors import ArticleError, EmptyIndexError, QuestionError
-from .grounding import Vocabulary, is_about_unknown_names
+from .grounding import NameTranslations, Vocabulary, is_about_unknown_names, question_names
 from .models import Embedder, load_embedder
 from .retrieval import Evidence, Retriever
 from .sentences import split_sentences
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 MAX_QUESTION_CHARS = 2000
 SPARSE_BATCH = 32
+
+
+EVIDENCE_FOR_NAMES = 5
+"""Evidence sentences searched for a translation of a question's names."""
 
 
 @dataclass
@@ -81,6 +85,7 @@ class Assistant:
         self.margin = RELATIVE_MARGIN
         self.settings = settings or Settings()
         self._vocab: tuple[tuple[str, ...], Vocabulary] | None = None
+        self._translations = NameTranslations(embedder)
         self.writer = self._writer(chat_model)
 
     @classmethod
@@ -240,6 +245,16 @@ class Assistant:
             self._vocab = (key, Vocabulary(a.article.text for a in articles))
         return self._vocab[1]
 
+    def _is_about_unknown_names(
+        self, query: str, evidence: Sequence[Evidence], scope: Sequence[str] | None
+    ) -> bool:
+        """No name of the question occurs in the articles, in any spelling, nor translated in
+        the best evidence sentences (French/Prancis)."""
+        if not is_about_unknown_names(query, self._vocabulary(scope)):
+            return False
+        texts = [e.sentence.text for e in evidence[:EVIDENCE_FOR_NAMES]]
+        return not self._translations.found(question_names(query), texts)
+
     # -- questions -----------------------------------------------------------------------
     def ask(
         self,
@@ -271,7 +286,7 @@ class Assistant:
     ) -> tuple[list[Evidence], Answer]:
         """The evidence for ``query`` and the extractive answer to ``question`` from it."""
         evidence = self.retriever.retrieve(query, history=history, article_ids=scope, lang=lang)
-        if evidence and is_about_unknown_names(query, self._vocabulary(scope)):
+        if evidence and self._is_about_unknown_names(query, evidence, scope):
             evidence = []  # the question is about someone or something no article mentions
         answer = compose_answer(
             question,

@@ -105,3 +105,38 @@ def test_question_names_with_non_ascii_capitals() -> None:
     is never checked against the articles: "What did Šojgu say about the talks?" is answered
     from the Peskov article instead of abstaining."""
     assert question_names("What did Šojgu tell Émile Zola?") == ["Šojgu", "Émile", "Zola"]
+
+
+@pytest.mark.parametrize(
+    ("names", "text", "found"),
+    [
+        (["French"], "Raja Prancis mengeluarkan deklarasi itu pada tahun 1685.", ["French"]),
+        (["Bible"], "Ia menerbitkan Alkitab dalam bahasa daerah.", ["Bible"]),
+        (["Germany", "Zelensky"], "Kanselir Jerman bertemu Peskov di Moskow.", ["Germany"]),
+        (["Zelensky"], "Peskov mengatakan Rusia dan Ukraina siap berunding.", []),
+        (["Cianjur"], "Moskow membela pergerakan tentara Rusia.", []),
+        (["French"], "", []),
+    ],
+)
+def test_names_are_found_translated(embedder, names: list[str], text: str, found: list[str]):
+    """The multilingual model recognises a name in another language, not a related name."""
+    from assistant.grounding import NameTranslations
+
+    translations = NameTranslations(embedder)
+    assert translations.found(names, [text]) == found
+    assert translations.found(names, [text]) == found  # again, from the kept word vectors
+
+
+def test_a_translated_name_is_answered_an_unknown_one_is_not(assistant) -> None:
+    """ "Germany" occurs in no article, but the seed article's "Jerman" translates it."""
+    from assistant.articles import article_from_text
+
+    text = (
+        "Kanselir Jerman Olaf Scholz mengunjungi Kyiv pada hari Senin.\n\n"
+        "Jerman akan mengirim bantuan kemanusiaan senilai 150 juta euro ke Ukraina, katanya."
+    )
+    assistant.add(article_from_text(text, title="Kunjungan kanselir"))
+    answer = assistant.ask("How much humanitarian aid will Germany send?")
+    assert not answer.abstained
+    assert any("150 juta euro" in c.text for c in answer.citations)
+    assert assistant.ask("How much humanitarian aid will Japan send?").abstained
