@@ -203,19 +203,3 @@ def test_bench_command_with_a_cold_start(tmp_path: Path, model_cache: Path) -> N
     assert figures["cold_start_s"] > 0 and figures["plain_cold_start_s"] > 0
     assert 100 < figures["cold_peak_mb"] < 4000 and 100 < figures["plain_cold_peak_mb"] < 4000
     assert not (tmp_path / "index").exists()  # the user's index is not touched
-
-
-def test_eval_keeps_its_index_when_asked(tmp_path: Path, model_cache: Path) -> None:
-    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CACHE_DIR": str(model_cache)}
-    kept = tmp_path / "kept"
-    args = ["eval", str(QA), "--split", "dev", "--context", str(SEED), "--keep-index", str(kept)]
-    result = CliRunner().invoke(cli, args, env=env)
-    assert result.exit_code == 0, result.output
-    listed = CliRunner().invoke(
-        cli, ["--index-dir", str(kept), "list", "--json"], env=env
-    )  # the kept index is a normal index, holding the seed article given with --context
-    assert listed.exit_code == 0, listed.output
-    rows = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert [(r["title"], r["sentences"]) for r in rows][:1] == [("passage 1", 16)]
-    again = CliRunner().invoke(cli, args, env=env)
-    assert again.exit_code == 1 and "is not empty" in again.output
