@@ -84,7 +84,6 @@ class Assistant:
         self.threshold = threshold
         self.margin = RELATIVE_MARGIN
         self.settings = settings or Settings()
-        self._vocab: tuple[tuple[str, ...], Vocabulary] | None = None
         self._translations = NameTranslations(embedder)
         self.writer = self._writer(chat_model)
 
@@ -235,24 +234,17 @@ class Assistant:
         """The indexed articles, oldest first."""
         return self.store.articles()
 
-    def _vocabulary(self, scope: Sequence[str] | None) -> Vocabulary:
-        articles = self.store.articles()
-        if scope:
-            wanted = set(scope)
-            articles = [a for a in articles if a.id in wanted]
-        key = tuple(a.id for a in articles)
-        if self._vocab is None or self._vocab[0] != key:
-            self._vocab = (key, Vocabulary(a.article.text for a in articles))
-        return self._vocab[1]
+    def _is_about_unknown_names(self, query: str, evidence: Sequence[Evidence]) -> bool:
+        """No name of the question occurs in the articles of the best evidence, in any
+        spelling, nor translated in the best evidence sentences (French/Prancis).
 
-    def _is_about_unknown_names(
-        self, query: str, evidence: Sequence[Evidence], scope: Sequence[str] | None
-    ) -> bool:
-        """No name of the question occurs in the articles, in any spelling, nor translated in
-        the best evidence sentences (French/Prancis)."""
-        if not is_about_unknown_names(query, self._vocabulary(scope)):
+        Only the evidence's articles count: among many articles a name is mentioned somewhere
+        (Germany, Cianjur), and an answer from articles that never mention it is a guess."""
+        best = evidence[:EVIDENCE_FOR_NAMES]
+        articles = {e.article.id: e.article.article.text for e in best}
+        if not is_about_unknown_names(query, Vocabulary(articles.values())):
             return False
-        texts = [e.sentence.text for e in evidence[:EVIDENCE_FOR_NAMES]]
+        texts = [e.sentence.text for e in best]
         return not self._translations.found(question_names(query), texts)
 
     # -- questions -----------------------------------------------------------------------
@@ -286,7 +278,7 @@ class Assistant:
     ) -> tuple[list[Evidence], Answer]:
         """The evidence for ``query`` and the extractive answer to ``question`` from it."""
         evidence = self.retriever.retrieve(query, history=history, article_ids=scope, lang=lang)
-        if evidence and self._is_about_unknown_names(query, evidence, scope):
+        if evidence and self._is_about_unknown_names(query, evidence):
             evidence = []  # the question is about someone or something no article mentions
         answer = compose_answer(
             question,

