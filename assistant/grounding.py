@@ -106,15 +106,15 @@ class NameTranslations:
         import numpy as np
 
         with self._lock:
-            new = [w for w in words if w not in self._words]
+            vectors = {w: self._words[w] for w in words if w in self._words}
+        new = [w for w in words if w not in vectors]
         if new:
-            fresh = self.embedder.embed_passages(new)
+            vectors.update(zip(new, self.embedder.embed_passages(new), strict=True))
             with self._lock:
-                self._words.update(zip(new, fresh, strict=True))
+                self._words.update((w, vectors[w]) for w in new)
                 while len(self._words) > self.max_words:
-                    self._words.popitem(last=False)
-        with self._lock:
-            return np.stack([self._words.get(w, np.zeros(0)) for w in words])
+                    self._words.popitem(last=False)  # the oldest first
+        return np.stack([vectors[w] for w in words])
 
     def found(self, names: Sequence[str], texts: Iterable[str]) -> list[str]:
         """The names that some word of ``texts`` translates (cosine >= NAME_TRANSLATION)."""

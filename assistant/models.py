@@ -185,10 +185,12 @@ def quiet_model_stack() -> None:
 def load_embedder(
     name: str, cache_dir: Path, *, batch_size: int = 32, backend: str = "onnx-int8"
 ) -> Embedder:
-    """The embedding model as an ``Embedder`` (LangChain ``HuggingFaceEmbeddings``), offline.
+    """The embedding model as an ``Embedder``, offline.
 
-    ``backend`` runs its network in ONNX Runtime int8 ("onnx-int8", see ``onnx_backend``) or in
-    torch fp32 ("torch"). The model loads on first use (``Embedder.load()`` loads it at once)."""
+    ``backend`` runs it in ONNX Runtime int8 ("onnx-int8", see ``onnx_backend``), or through
+    ``SentenceTransformer`` and LangChain's ``HuggingFaceEmbeddings`` in torch fp32 ("torch")
+    or bfloat16 ("torch-bf16"). The model loads on first use (``Embedder.load()`` loads it at
+    once)."""
     from .onnx_backend import BACKENDS
 
     if backend not in BACKENDS:

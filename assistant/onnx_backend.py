@@ -27,6 +27,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -131,8 +132,6 @@ def _export(st: Any, tmp: Path) -> None:
     sample = st.tokenizer(["a b c", "a longer sample sentence"], padding=True, return_tensors="pt")
     exported = tmp / "model.onnx"
     axes = {0: "batch", 1: "tokens"}
-    import warnings
-
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
         torch.onnx.export(
