@@ -251,7 +251,9 @@ def test_search_filters_by_article(filled: Filled, embedder: Embedder) -> None:
     assert len(hits) == 11  # every sentence of both articles
     assert [score for *_, score in hits] == sorted((score for *_, score in hits), reverse=True)
     assert hits[0][0] == sentence_id(second.id, 1)
-    assert hits[0][2] == pytest.approx(1.0, abs=1e-3)
+    # the stored vector was embedded in a batch, the query alone: with the default int8
+    # backend, activations are quantised per batch, so the two differ slightly (cosine 0.997)
+    assert hits[0][2] == pytest.approx(1.0, abs=5e-3)
 
 
 def test_vectors_of_no_ids(store: Store) -> None:
