@@ -221,7 +221,8 @@ def _load_langchain(name: str, cache_dir: Path, batch_size: int, backend: str) -
         from .onnx_backend import load_onnx_encoder, onnx_embeddings
 
         def for_export() -> Any:  # torch and sentence-transformers load only to export
-            return _huggingface(name, path, batch_size, "torch")._client
+            embeddings = _huggingface(name, path, batch_size, "torch")
+            return embeddings._client  # type: ignore[attr-defined]
 
         encoder = load_onnx_encoder(path, cache_dir, for_export)
         return onnx_embeddings(encoder, batch_size=batch_size)  # type: ignore[no-any-return]
