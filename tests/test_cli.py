@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 import pytest
+from answer_contract import ANSWER_KEYS, CITATION_KEYS
 from click.testing import CliRunner, Result
 
 from assistant.articles import article_from_text, load_article
@@ -42,19 +43,6 @@ BRIDGE_TEXT = (
     "City officials said the work cost 85 million dollars.\n"
     "The bridge carries about 60,000 vehicles a day.\n"
 )
-
-ANSWER_KEYS = {
-    "question",
-    "answer",
-    "abstained",
-    "citations",
-    "timings_ms",
-    "claims",
-    "backend",
-    "notice",
-    "rewritten_question",
-}
-CITATION_KEYS = {"n", "article_id", "title", "sentence", "text", "start", "end", "score"}
 
 Invoke = Callable[..., Result]
 

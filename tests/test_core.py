@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from answer_contract import ANSWER_KEYS, CITATION_KEYS
 
 from assistant.answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer
 from assistant.articles import article_from_text, load_article
@@ -27,19 +28,6 @@ ABSTAIN_ID = "Artikel yang diindeks tidak menjawab pertanyaan ini."
 
 STADIUM_TEXT = (Path(__file__).parent / "fixtures" / "rivertown-stadium.txt").read_text()
 STADIUM_QUESTION = "How much will Rivertown's new stadium cost?"
-
-ANSWER_KEYS = {
-    "question",
-    "answer",
-    "abstained",
-    "citations",
-    "timings_ms",
-    "claims",
-    "backend",
-    "notice",
-    "rewritten_question",
-}
-CITATION_KEYS = {"n", "article_id", "title", "sentence", "text", "start", "end", "score"}
 
 
 @pytest.fixture
