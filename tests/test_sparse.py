@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval import SPARSE_WEIGHT, Retriever
+from assistant.retrieval import Retriever, channel_weights
 from assistant.sparse import sparse_cosine
 from assistant.store import StoredArticle
 
@@ -41,12 +41,16 @@ def test_stored_article_keeps_sparse_vectors(assistant) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "lang", "weighted"),
-    [(QUESTION, "en", True), ("Apa kata Peskov tentang ancaman sanksi?", "id", False)],
+    ("question", "lang"),
+    [(QUESTION, "en"), ("Apa kata Peskov tentang ancaman sanksi?", "id")],
 )
-def test_sparse_weighs_only_across_languages(
-    assistant, sparse_encoder, question: str, lang: str, weighted: bool
+def test_sparse_adds_its_weight_by_language(
+    assistant, sparse_encoder, question: str, lang: str
 ) -> None:
+    """The Indonesian article gets the cross-language weight for an English question and the
+    same-language weight (none) for an Indonesian one."""
+    weight = channel_weights(lang, "id").sparse
+    assert (weight > 0) == (lang == "en")
     dense_only = Retriever(assistant.store, assistant.embedder)
     with_sparse = Retriever(assistant.store, assistant.embedder, sparse=sparse_encoder)
     plain = {e.sentence.index: e.score for e in dense_only.retrieve(question, lang=lang, limit=50)}
@@ -55,7 +59,7 @@ def test_sparse_weighs_only_across_languages(
     article = assistant.articles()[0]
     query = sparse_encoder.encode_query(question)
     for i, score in mixed.items():
-        bonus = SPARSE_WEIGHT * sparse_cosine(query, article.sparse[i]) if weighted else 0.0
+        bonus = weight * sparse_cosine(query, article.sparse[i])
         assert score == pytest.approx(plain[i] + bonus, abs=1e-5)
 
 
