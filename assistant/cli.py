@@ -363,7 +363,7 @@ def evaluate_command(
     touched (--keep-index keeps the one built). With --json and --baseline, one JSON object a
     line per system.
     """
-    from .evaluation import compare_file, evaluate_file, load_news
+    from .evaluation import evaluate_file, load_news
 
     if distractors_limit is not None and distractors is None:
         raise click.UsageError("--distractors-limit needs --distractors.")
@@ -374,10 +374,8 @@ def evaluate_command(
             split=split, direction=direction, limit=limit, contexts=extra, articles=news,
             keep_index=keep_index,
         )  # fmt: skip
-        if baseline:
-            results = compare_file(file, obj.settings, progress=_bar(), **options)
-        else:
-            results = [evaluate_file(file, obj.settings, **options)]
+        progress = _bar() if baseline else None
+        results = evaluate_file(file, obj.settings, progress=progress, baseline=baseline, **options)
     if as_json:
         for result in results:
             system = {"system": result.name} if baseline else {}

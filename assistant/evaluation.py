@@ -11,7 +11,8 @@ fresh temporary index, every question is asked, and an answer is judged by its c
 * characters cited: per citation, and per answer (all its citations), so that a system cannot
   win by citing whole pages.
 
-``compare_file`` runs the baselines of ``baselines.py`` on the same questions and contexts.
+``evaluate_file(..., baseline=True)`` also runs the baselines of ``baselines.py`` on the same
+questions and contexts.
 """
 
 from __future__ import annotations
@@ -307,39 +308,29 @@ def evaluate_file(
     articles: Sequence[Article] = (),
     progress: Callable[[str, int, int], None] | None = None,
     keep_index: Path | None = None,
-) -> EvalResult:
-    """Evaluate a QA file against a fresh temporary index built with ``settings``' model
-    (built in ``keep_index`` instead, and kept, when given)."""
-    items = _load_items(path, split=split, direction=direction, limit=limit)
-    return _evaluate_ours(
-        items, settings, name=_run_name(path, split), threshold=threshold, contexts=contexts,
-        articles=articles, progress=progress, keep_index=keep_index,
-    )  # fmt: skip
-
-
-def compare_file(
-    path: Path,
-    settings: Settings,
-    *,
-    split: str | None = None,
-    direction: str | None = None,
-    limit: int | None = None,
-    contexts: Iterable[str] = (),
-    articles: Sequence[Article] = (),
-    progress: Callable[[str, int, int], None] | None = None,
-    keep_index: Path | None = None,
+    baseline: bool = False,
 ) -> list[EvalResult]:
-    """Evaluate a QA file with the assistant and, on the same questions and texts, the
-    baselines (the LangChain tutorial's RAG, BM25 over sentences): results in that order."""
-    from .baselines import BM25Sentences, TutorialRAG, minilm_path
+    """Evaluate a QA file against a fresh temporary index built with ``settings``' model
+    (built in ``keep_index`` instead, and kept, when given).
 
-    model = minilm_path()  # fail before the long run when the baseline's model is missing
+    With ``baseline``, the baselines (the LangChain tutorial's RAG, BM25 over sentences) are
+    measured on the same questions and texts too: results in that order, ours first."""
+    model = None
+    if baseline:
+        from .baselines import minilm_path
+
+        model = minilm_path()  # fail before the long run when the baseline's model is missing
     items = _load_items(path, split=split, direction=direction, limit=limit)
     contexts = list(contexts)
     ours = _evaluate_ours(
-        items, settings, name="ours", contexts=contexts, articles=articles, progress=progress,
+        items, settings, name="ours" if baseline else _run_name(path, split),
+        threshold=threshold, contexts=contexts, articles=articles, progress=progress,
         keep_index=keep_index,
     )  # fmt: skip
+    if model is None:
+        return [ours]
+    from .baselines import BM25Sentences, TutorialRAG
+
     texts = [*(a.text for a in articles), *contexts]
     with tempfile.TemporaryDirectory(prefix="assistant-baseline-") as tmp:
         tutorial = evaluate_baseline(

@@ -91,7 +91,7 @@ def main() -> None:
     xling = args.eval_dir / "qa_xling.jsonl"
     for settings, label in ((ours, "e5-small (ours)"), (minilm, "all-MiniLM-L6-v2")):
         print(f"qa_xling en->id {args.split} with {label}:", file=sys.stderr)
-        result = evaluate_file(
+        (result,) = evaluate_file(
             xling, settings, split=args.split, direction="question_en->context_id",
             progress=_progress, threshold=None if settings is ours else -1e9,
         )  # fmt: skip
@@ -100,7 +100,7 @@ def main() -> None:
     if not args.quick:
         for name in ("qa_id", "qa_id_unanswerable"):
             print(f"{name} {args.split}:", file=sys.stderr)
-            result = evaluate_file(
+            (result,) = evaluate_file(
                 args.eval_dir / f"{name}.jsonl", ours, split=args.split, progress=_progress
             )
             rows.append((result, "e5-small (ours)"))
