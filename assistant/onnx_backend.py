@@ -5,8 +5,10 @@ sentence-transformers 6 (it pins transformers < 4.58). This module does the same
 exporter and ONNX Runtime, which are installed anyway (chromadb depends on onnxruntime):
 
 1. export the model's transformer to ONNX (eager attention: plain operators);
-2. quantise the weights of its matrix products to int8 per output channel (dynamic quantisation
-   of the activations); ONNX Runtime fuses the rest (layer norms, GELU) when it loads the file.
+2. quantise the weights of its matrix products and its word-embedding table to int8 per output
+   channel (dynamic quantisation of the activations); ONNX Runtime fuses the rest (layer norms,
+   GELU) when it loads the file. The int8 embedding table keeps the file at 118 MB (407 MB
+   with it in fp32), which loads in 0.2 s instead of 0.9 s: a cold start pays it.
 
 Fusing attention and layer norms with ONNX Runtime's transformer optimiser before quantising was
 tried and dropped: it quantised the fused attention too and ran slower on these short texts.
@@ -47,7 +49,7 @@ from .errors import ModelError
 BACKENDS = ("onnx-int8", "torch", "torch-bf16")
 """Values of the ``backend`` setting: ONNX Runtime int8 (default), torch fp32, torch bfloat16."""
 
-_FORMAT_VERSION = 3  # bump when the exported files change, so caches are rebuilt
+_FORMAT_VERSION = 4  # bump when the exported files change, so caches are rebuilt
 _FILE = "model-int8.onnx"
 _RUNTIME = "runtime.json"
 _TOKENIZER = "tokenizer.json"
@@ -162,7 +164,7 @@ def _export(st: Any, tmp: Path) -> None:
             str(out / _FILE),
             weight_type=QuantType.QInt8,
             per_channel=True,
-            op_types_to_quantize=["MatMul"],
+            op_types_to_quantize=["MatMul", "Gather"],  # Gather: the 250k-word embedding table
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     finally:
