@@ -21,9 +21,14 @@ pair on its own data (see docs/benchmarks.md):
 
 from __future__ import annotations
 
+import json
+import os
 import re
-from collections.abc import Sequence
+import shutil
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +49,9 @@ class ChannelWeights:
 CHUNK_WEIGHT = 0.75
 HISTORY_WEIGHT = 0.5
 _TOKEN = re.compile(r"\w+")
+_KEYWORDS = "keywords"
+"""The folder of the index that keeps the BM25 index, by generation."""
+_KEYWORD_IDS = "sentences.json"
 SAME_LANGUAGE = {"en": ChannelWeights(keyword=0.05, sparse=0.3)}
 """Questions over articles in their own language, by that language (others: the default)."""
 SAME_LANGUAGE_DEFAULT = ChannelWeights(keyword=0.02, sparse=0.0)
@@ -73,29 +81,45 @@ def tokenize(text: str) -> list[str]:
 
 
 class KeywordIndex:
-    """BM25 over every indexed sentence, rebuilt when the set of articles changes."""
+    """BM25 over every indexed sentence.
 
-    def __init__(self) -> None:
-        self._key: tuple[str, ...] | None = None
+    Built from the kept articles when the index changes (the store's generation) and kept on
+    disk beside it (``keywords/<generation>/``), so that a new process reads it instead of
+    reading every article and tokenizing every sentence again."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._generation: str | None = None
         self._ids: list[tuple[str, int]] = []
-        self._bm25: object | None = None
+        self._bm25: Any = None
 
     def scores(
-        self, articles: Sequence[StoredArticle], question: str
+        self, question: str, article_ids: Collection[str] | None = None
     ) -> dict[tuple[str, int], float]:
-        """Normalised BM25 scores (max 1) of sentences that share a word with the question."""
-        key = tuple(a.id for a in articles)
-        if key != self._key:
-            self._build(articles)
-            self._key = key
+        """Normalised BM25 scores (max 1) of sentences that share a word with the question,
+        among the given articles (all when ``None``)."""
+        self._refresh()
         if self._bm25 is None:
             return {}
-        raw = self._bm25.get_scores(tokenize(question))  # type: ignore[attr-defined]
-        top = float(raw.max()) if len(raw) else 0.0
+        raw = self._bm25.get_scores(tokenize(question))
+        hits = [int(i) for i in np.nonzero(raw)[0]]
+        if article_ids is not None:
+            hits = [i for i in hits if self._ids[i][0] in article_ids]
+        top = max((float(raw[i]) for i in hits), default=0.0)
         if top <= 0:
             return {}
-        hits = np.nonzero(raw)[0]
         return {self._ids[i]: float(raw[i]) / top for i in hits}
+
+    def _refresh(self) -> None:
+        generation = self.store.generation
+        if generation == self._generation:
+            return
+        folder = self.store.index_dir / _KEYWORDS / generation if generation else None
+        if folder is None or not self._load(folder):
+            self._build(self.store.articles())
+            if folder is not None:
+                self._save(folder)
+        self._generation = generation
 
     def _build(self, articles: Sequence[StoredArticle]) -> None:
         import bm25s
@@ -112,6 +136,38 @@ class KeywordIndex:
         bm25 = bm25s.BM25()
         bm25.index(corpus, show_progress=False)
         self._bm25 = bm25
+
+    def _load(self, folder: Path) -> bool:
+        """Read the kept BM25 index; False when there is none (or another process is just
+        replacing it: it is then built here)."""
+        import bm25s
+
+        try:
+            ids = json.loads((folder / _KEYWORD_IDS).read_text())
+            bm25 = bm25s.BM25.load(str(folder), show_progress=False) if ids else None
+        except Exception:  # noqa: BLE001 (absent, half-deleted or damaged: build it again)
+            return False
+        self._ids = [(str(aid), int(i)) for aid, i in ids]
+        self._bm25 = bm25
+        return True
+
+    def _save(self, folder: Path) -> None:
+        """Keep the index for the next process; best effort (a read-only index still works)."""
+        tmp = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
+        try:
+            tmp.mkdir(parents=True, exist_ok=True)
+            if self._bm25 is not None:
+                self._bm25.save(str(tmp), show_progress=False)
+            (tmp / _KEYWORD_IDS).write_text(json.dumps(self._ids))
+            shutil.rmtree(folder, ignore_errors=True)  # a damaged one (it did not load)
+            os.rename(tmp, folder)
+            for old in folder.parent.iterdir():  # the indexes of earlier generations
+                if old != folder and not old.name.startswith("."):
+                    shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Retriever:
@@ -133,7 +189,7 @@ class Retriever:
         self.chunk_candidates = chunk_candidates
         self.sentence_candidates = sentence_candidates
         self.keyword_candidates = keyword_candidates
-        self.keywords = KeywordIndex()
+        self.keywords = KeywordIndex(store)
 
     def query_vector(self, question: str, history: Sequence[str] = ()) -> np.ndarray:
         """The question's embedding; a follow-up leans on the previous question."""
@@ -152,32 +208,34 @@ class Retriever:
         lang: str = "",
     ) -> list[Evidence]:
         """The best ``limit`` evidence sentences, highest score first (``lang``: the question's)."""
-        articles = {a.id: a for a in self.store.articles()}
-        if article_ids:
-            wanted = set(article_ids)
-            articles = {k: v for k, v in articles.items() if k in wanted}
-        if not articles:
+        scope = sorted(set(article_ids) & self.store.ids()) if article_ids else None
+        if not (self.store.ids() if scope is None else scope):
             return []
-        scope = list(articles) if article_ids else None
         q = self.query_vector(question, history)
 
         chunk_cos: dict[str, float] = {}
         candidates: set[tuple[str, int]] = set()
         for rid, meta, cos in self.store.search(CHUNKS, q, self.chunk_candidates, scope):
             chunk_cos[rid] = cos
-            if meta["article_id"] in articles:
-                candidates.update(
-                    (meta["article_id"], i) for i in range(meta["first"], meta["last"] + 1)
-                )
+            candidates.update(
+                (meta["article_id"], i) for i in range(meta["first"], meta["last"] + 1)
+            )
         sentence_cos: dict[str, float] = {}
         for rid, meta, cos in self.store.search(SENTENCES, q, self.sentence_candidates, scope):
             sentence_cos[rid] = cos
-            if meta["article_id"] in articles:
-                candidates.add((meta["article_id"], meta["index"]))
+            candidates.add((meta["article_id"], meta["index"]))
         query_text = " ".join([*history[-1:], question])
-        keyword = self.keywords.scores(list(articles.values()), query_text)
+        keyword = self.keywords.scores(query_text, None if scope is None else set(scope))
         best_keyword = sorted(keyword, key=keyword.__getitem__, reverse=True)
         candidates.update(best_keyword[: self.keyword_candidates])
+        # only the candidates' articles are read (records of an add still in progress have
+        # no article yet: they are never cited)
+        articles = self.store.get_many(sorted({aid for aid, _ in candidates}))
+        candidates = {
+            (aid, i)
+            for aid, i in candidates
+            if aid in articles and i < len(articles[aid].sentences)
+        }
 
         chunk_of = {
             (aid, i): chunk_id(aid, c.index)

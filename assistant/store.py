@@ -7,6 +7,8 @@ Layout under ``index_dir``::
                         (absent with a Chroma server: ``chroma_client`` is then given)
     texts/<id>.json     each article's full text, metadata and sentence/chunk spans
     generation          changes with every add and remove (other processes reload then)
+    keywords/<gen>/     the BM25 index of that generation's sentences (retrieval.KeywordIndex;
+                        a cache: built again when missing)
     .lock               held while writing: one writer at a time, across processes
 
 An article is added sentence and chunk records first and its text file last: the text file is
@@ -25,7 +27,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -152,7 +154,8 @@ class Store:
         self._own_client = chroma_client is None  # embedded: ours to reopen
         self.collection_prefix = collection_prefix
         self._collections: dict[str, Any] = {}
-        self._cache: dict[str, StoredArticle] | None = None
+        self._cache: dict[str, StoredArticle] = {}  # the articles read so far
+        self._ids: set[str] | None = None  # every indexed article's id (the text files)
         self._generation = self._read_generation()
         # one Chroma call at a time in this process, and none while the client is reopened
         self._lock = threading.RLock()
@@ -235,7 +238,8 @@ class Store:
     def _reopen(self) -> None:
         """Forget what this process holds: another process changed the index."""
         with self._lock:
-            self._cache = None
+            self._cache = {}
+            self._ids = None
             self._collections = {}
             if self._own_client and self._client is not None:
                 # an embedded client keeps its vector index in memory: only a new one sees
@@ -270,7 +274,7 @@ class Store:
         with open(self.index_dir / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                self._load_all()  # catch up with what other processes wrote meanwhile
+                self._sync()  # catch up with what other processes wrote meanwhile
                 self._finish_interrupted_adds()
                 yield
             finally:
@@ -300,19 +304,47 @@ class Store:
             marker.unlink()
 
     # -- articles ------------------------------------------------------------------------
-    def _load_all(self) -> dict[str, StoredArticle]:
+    def _sync(self) -> None:
+        """Forget what another process changed since this one last looked."""
         generation = self._read_generation()
         if generation != self._generation:
             self._reopen()
             self._generation = generation
-        if self._cache is None:
-            cache: dict[str, StoredArticle] = {}
-            if self.texts_dir.is_dir():
-                for path in sorted(self.texts_dir.glob("*.json")):
-                    stored = _read_stored(path)
-                    cache[stored.id] = stored
-            self._cache = cache
-        return self._cache
+
+    @property
+    def generation(self) -> str:
+        """Changes with every add and remove, in any process ("" before the first)."""
+        self._sync()
+        return self._generation
+
+    def ids(self) -> set[str]:
+        """The ids of every indexed article (no article is read)."""
+        self._sync()
+        if self._ids is None:
+            names = self.texts_dir.glob("*.json") if self.texts_dir.is_dir() else []
+            self._ids = {path.stem for path in names}
+        return self._ids
+
+    def _load_all(self) -> dict[str, StoredArticle]:
+        return self.get_many(sorted(self.ids()))
+
+    def get_many(self, article_ids: Iterable[str]) -> dict[str, StoredArticle]:
+        """The indexed articles among these ids, read only when first needed (ids that are
+        not indexed, or not yet, are left out)."""
+        known = self.ids()
+        found = {}
+        for article_id in article_ids:
+            if article_id in self._cache:
+                found[article_id] = self._cache[article_id]
+            elif article_id in known:
+                try:
+                    stored = _read_stored(self.texts_dir / f"{article_id}.json")
+                except StoreError:
+                    if (self.texts_dir / f"{article_id}.json").exists():
+                        raise
+                    continue  # removed by another process since the listing
+                self._cache[article_id] = found[article_id] = stored
+        return found
 
     def articles(self) -> list[StoredArticle]:
         """All indexed articles, oldest first."""
@@ -320,13 +352,13 @@ class Store:
 
     def get(self, article_id: str) -> StoredArticle:
         """The indexed article with this id (a unique prefix of it is enough)."""
-        found = self._load_all()
-        if article_id in found:
-            return found[article_id]
-        matches = [a for key, a in found.items() if article_id and key.startswith(article_id)]
-        if len(matches) == 1:
-            return matches[0]
-        hint = "it matches several articles" if matches else "no article has it"
+        ids = self.ids()
+        matches = [article_id] if article_id in ids else []
+        matches = matches or [key for key in ids if article_id and key.startswith(article_id)]
+        found = self.get_many(matches) if len(matches) == 1 else {}
+        if found:
+            return next(iter(found.values()))
+        hint = "it matches several articles" if len(matches) > 1 else "no article has it"
         raise ArticleNotFoundError(
             f"Unknown article id {article_id!r} ({hint}). Run `assistant list` to see the ids."
         )
@@ -337,10 +369,10 @@ class Store:
         return not (self.index_dir / "index.json").exists()
 
     def __contains__(self, article_id: object) -> bool:
-        return article_id in self._load_all()
+        return article_id in self.ids()
 
     def __len__(self) -> int:
-        return len(self._load_all())
+        return len(self.ids())
 
     def add(
         self,
@@ -397,8 +429,8 @@ class Store:
             _atomic_write(self.texts_dir / f"{article.id}.json", json.dumps(stored.to_json()))
             marker.unlink()
             self._bump_generation()
-            if self._cache is not None:
-                self._cache[article.id] = stored
+            self._cache[article.id] = stored
+            self.ids().add(article.id)
         return stored
 
     def remove(self, article_id: str) -> StoredArticle:
@@ -408,8 +440,8 @@ class Store:
             self._delete_records(stored.id)
             (self.texts_dir / f"{stored.id}.json").unlink(missing_ok=True)
             self._bump_generation()
-            if self._cache is not None:
-                self._cache.pop(stored.id, None)
+            self._cache.pop(stored.id, None)
+            self.ids().discard(stored.id)
         return stored
 
     def _delete_records(self, article_id: str) -> None:
@@ -455,7 +487,7 @@ class Store:
                     self._collections = {}
             self._write_manifest(replace=True)
             self._bump_generation()
-            self._cache = {}
+            self._cache, self._ids = {}, set()
             return [_read_stored(p) for p in sorted(staging.glob("*.json"))]
 
     def finish_reindexed(self, article_id: str) -> None:

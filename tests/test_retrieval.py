@@ -1,0 +1,98 @@
+"""Retrieval over a real index: the keyword channel kept on disk, and questions answered
+without reading every article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.articles import article_from_text
+from assistant.core import Assistant
+from assistant.retrieval import KeywordIndex, Retriever
+from assistant.store import Store
+
+STADIUM_TEXT = (Path(__file__).parent / "fixtures" / "rivertown-stadium.txt").read_text()
+STADIUM_QUESTION = "How much will Rivertown's new stadium cost?"
+PESKOV_ID = "Apa kata Peskov tentang ancaman sanksi?"
+MIXED = "Peskov sanksi stadium cost"
+
+
+def kept(index_dir: Path) -> list[str]:
+    folder = index_dir / "keywords"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def test_the_keyword_index_follows_the_articles_on_disk(assistant: Assistant) -> None:
+    store = assistant.store
+    assistant.ask(PESKOV_ID)
+    assert kept(store.index_dir) == [store.generation]
+    before = assistant.retriever.keywords.scores(MIXED)
+    assert before and {aid for aid, _ in before} == {assistant.articles()[0].id}
+
+    stadium = assistant.add(article_from_text(STADIUM_TEXT))
+    assert stadium is not None
+    after = assistant.retriever.keywords.scores(STADIUM_QUESTION)
+    assert kept(store.index_dir) == [store.generation]  # the earlier one is gone
+    assert max(after, key=after.__getitem__)[0] == stadium.id
+    scoped = assistant.retriever.keywords.scores(STADIUM_QUESTION, {stadium.id})
+    assert {aid for aid, _ in scoped} == {stadium.id} and max(scoped.values()) == 1.0
+
+    assistant.remove(stadium.id)
+    assert assistant.retriever.keywords.scores(MIXED) == before
+
+
+def test_a_new_process_reads_the_kept_index_and_only_the_cited_articles(
+    assistant: Assistant, embedder, sparse_encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stadium = assistant.add(article_from_text(STADIUM_TEXT))
+    assert stadium is not None
+    expected = assistant.retriever.retrieve(STADIUM_QUESTION, lang="en")
+    keywords = assistant.retriever.keywords.scores(STADIUM_QUESTION)
+
+    reopened = Store(assistant.store.index_dir, embedder)
+    retriever = Retriever(reopened, embedder, sparse=sparse_encoder)
+
+    def refused(*_: object) -> None:
+        raise AssertionError("read every article")
+
+    monkeypatch.setattr(KeywordIndex, "_build", refused)
+    monkeypatch.setattr(Store, "articles", refused)
+    got = retriever.retrieve(STADIUM_QUESTION, lang="en")
+    assert [(e.article.id, e.sentence.index) for e in got] == [
+        (e.article.id, e.sentence.index) for e in expected
+    ]
+    assert [e.score for e in got] == pytest.approx([e.score for e in expected], abs=1e-5)
+    assert retriever.keywords.scores(STADIUM_QUESTION) == pytest.approx(keywords)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete"])
+def test_a_damaged_keyword_index_is_built_again(
+    assistant: Assistant, embedder, damage: str
+) -> None:
+    expected = assistant.retriever.keywords.scores(PESKOV_ID)
+    folder = assistant.store.index_dir / "keywords" / assistant.store.generation
+    for path in folder.iterdir():
+        if damage == "truncate":
+            path.write_bytes(path.read_bytes()[:7])
+        else:
+            path.unlink()
+    fresh = KeywordIndex(Store(assistant.store.index_dir, embedder))
+    assert fresh.scores(PESKOV_ID) == pytest.approx(expected)
+    mended = KeywordIndex(Store(assistant.store.index_dir, embedder))
+    mended._build = None  # type: ignore[method-assign]  # read from disk, not built
+    assert mended.scores(PESKOV_ID) == pytest.approx(expected)
+
+
+def test_a_read_only_index_still_answers(
+    assistant: Assistant, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*_: object, **__: object) -> None:
+        raise PermissionError("read-only file system")
+
+    expected = assistant.retriever.keywords.scores(PESKOV_ID)
+    fresh = KeywordIndex(Store(assistant.store.index_dir, embedder))
+    monkeypatch.setattr(Path, "mkdir", refused)
+    for path in (assistant.store.index_dir / "keywords").iterdir():
+        path.rename(path.with_name("gone"))
+    assert fresh.scores(PESKOV_ID) == pytest.approx(expected)
