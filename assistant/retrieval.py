@@ -25,7 +25,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,23 +91,37 @@ class KeywordIndex:
         self.store = store
         self._generation: str | None = None
         self._ids: list[tuple[str, int]] = []
+        self._rows: dict[tuple[str, int], int] = {}  # the inverse of _ids
+        self._owner = np.zeros(0, dtype=np.int32)  # each row's article, as a number
+        self._article_rows: dict[str, int] = {}  # those numbers
         self._bm25: Any = None
 
     def scores(
-        self, question: str, article_ids: Collection[str] | None = None
+        self,
+        question: str,
+        article_ids: Collection[str] | None = None,
+        *,
+        limit: int | None = None,
+        among: Iterable[tuple[str, int]] = (),
     ) -> dict[tuple[str, int], float]:
         """Normalised BM25 scores (max 1) of sentences that share a word with the question,
-        among the given articles (all when ``None``)."""
+        among the given articles (all when ``None``): every such sentence, or with ``limit``
+        only the ``limit`` best ones and those of ``among``."""
         self._refresh()
         if self._bm25 is None:
             return {}
         raw = self._bm25.get_scores(tokenize(question))
-        hits = [int(i) for i in np.nonzero(raw)[0]]
         if article_ids is not None:
-            hits = [i for i in hits if self._ids[i][0] in article_ids]
-        top = max((float(raw[i]) for i in hits), default=0.0)
-        if top <= 0:
+            wanted = [self._article_rows[a] for a in article_ids if a in self._article_rows]
+            raw = np.where(np.isin(self._owner, wanted), raw, 0.0)
+        hits = np.nonzero(raw)[0]
+        if not len(hits):
             return {}
+        top = float(raw[hits].max())
+        if limit is not None:
+            best = hits[np.argsort(-raw[hits], kind="stable")[:limit]]
+            extra = [self._rows[c] for c in among if c in self._rows]
+            hits = np.concatenate([best, [r for r in extra if raw[r] > 0]]).astype(int)
         return {self._ids[i]: float(raw[i]) / top for i in hits}
 
     def _refresh(self) -> None:
@@ -119,6 +133,11 @@ class KeywordIndex:
             self._build(self.store.articles())
             if folder is not None:
                 self._save(folder)
+        self._rows = {key: row for row, key in enumerate(self._ids)}
+        self._article_rows = {}
+        for article_id, _ in self._ids:
+            self._article_rows.setdefault(article_id, len(self._article_rows))
+        self._owner = np.array([self._article_rows[a] for a, _ in self._ids], dtype=np.int32)
         self._generation = generation
 
     def _build(self, articles: Sequence[StoredArticle]) -> None:
@@ -225,9 +244,13 @@ class Retriever:
             sentence_cos[rid] = cos
             candidates.add((meta["article_id"], meta["index"]))
         query_text = " ".join([*history[-1:], question])
-        keyword = self.keywords.scores(query_text, None if scope is None else set(scope))
-        best_keyword = sorted(keyword, key=keyword.__getitem__, reverse=True)
-        candidates.update(best_keyword[: self.keyword_candidates])
+        keyword = self.keywords.scores(
+            query_text,
+            scope,
+            limit=self.keyword_candidates,
+            among=candidates,
+        )
+        candidates.update(keyword)  # the best keyword matches join the candidates
         # only the candidates' articles are read (records of an add still in progress have
         # no article yet: they are never cited)
         articles = self.store.get_many(sorted({aid for aid, _ in candidates}))

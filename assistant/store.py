@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+import orjson  # reads the kept articles 3x faster than json: a question reads a few dozen
 
 from .articles import Article
 from .errors import ArticleNotFoundError, IndexMismatchError, StoreError
@@ -582,7 +583,7 @@ def connect_chroma_server(url: str) -> Any:
 
 def _read_stored(path: Path) -> StoredArticle:
     try:
-        return StoredArticle.from_json(json.loads(path.read_text()))
+        return StoredArticle.from_json(orjson.loads(path.read_bytes()))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StoreError(
             f"{path} is damaged ({exc}). Remove it and add that article again."

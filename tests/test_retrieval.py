@@ -96,3 +96,13 @@ def test_a_read_only_index_still_answers(
     for path in (assistant.store.index_dir / "keywords").iterdir():
         path.rename(path.with_name("gone"))
     assert fresh.scores(PESKOV_ID) == pytest.approx(expected)
+
+
+def test_keyword_scores_can_be_limited_to_the_best_and_the_asked(assistant: Assistant) -> None:
+    keywords = assistant.retriever.keywords
+    every = keywords.scores(PESKOV_ID)
+    ranked = sorted(every, key=every.__getitem__, reverse=True)
+    assert len(ranked) > 4
+    weak, absent = ranked[-1], (ranked[0][0], 999)
+    limited = keywords.scores(PESKOV_ID, limit=2, among=[weak, absent])
+    assert limited == {key: every[key] for key in [*ranked[:2], weak]}
