@@ -180,6 +180,8 @@ class KeywordIndex:
             (tmp / _KEYWORD_IDS).write_text(json.dumps(self._ids))
             shutil.rmtree(folder, ignore_errors=True)  # a damaged one (it did not load)
             os.rename(tmp, folder)
+            if self.store.generation != folder.name:
+                return  # the index changed meanwhile: the newer one must stay
             for old in folder.parent.iterdir():  # the indexes of earlier generations
                 if old != folder and not old.name.startswith("."):
                     shutil.rmtree(old, ignore_errors=True)
