@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,63 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+class Bm25Index:
+    """One generation's BM25 index over the sentences ``ids`` (one row each)."""
+
+    def __init__(self, ids: list[tuple[str, int]], bm25: Any) -> None:
+        self.ids = ids
+        self.bm25 = bm25  # None when there is no sentence
+        self.rows = {key: row for row, key in enumerate(ids)}
+        self.article_rows: dict[str, int] = {}  # each article as a number
+        for article_id, _ in ids:
+            self.article_rows.setdefault(article_id, len(self.article_rows))
+        self.owner = np.array([self.article_rows[a] for a, _ in ids], dtype=np.int32)
+
+    @classmethod
+    def build(cls, articles: Sequence[StoredArticle]) -> Bm25Index:
+        import bm25s
+
+        ids = [(a.id, s.index) for a in articles for s in a.sentences]
+        if not ids:
+            return cls([], None)
+        bm25 = bm25s.BM25()
+        bm25.index([tokenize(s.text) for a in articles for s in a.sentences], show_progress=False)
+        return cls(ids, bm25)
+
+    @classmethod
+    def load(cls, folder: Path) -> Bm25Index | None:
+        """The kept index, or None when there is none (or another process is just replacing
+        it: it is then built again)."""
+        import bm25s
+
+        try:
+            ids = json.loads((folder / _KEYWORD_IDS).read_text())
+            bm25 = bm25s.BM25.load(str(folder), show_progress=False) if ids else None
+        except Exception:  # noqa: BLE001 (absent, half-deleted or damaged: build it again)
+            return None
+        return cls([(str(aid), int(i)) for aid, i in ids], bm25)
+
+    def save(self, folder: Path, store: Store) -> None:
+        """Keep the index for the next process; best effort (a read-only index still works)."""
+        tmp = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
+        try:
+            tmp.mkdir(parents=True, exist_ok=True)
+            if self.bm25 is not None:
+                self.bm25.save(str(tmp), show_progress=False)
+            (tmp / _KEYWORD_IDS).write_text(json.dumps(self.ids))
+            shutil.rmtree(folder, ignore_errors=True)  # a damaged one (it did not load)
+            os.rename(tmp, folder)
+            if store.generation != folder.name:
+                return  # the index changed meanwhile: the newer one must stay
+            for old in folder.parent.iterdir():  # the indexes of earlier generations
+                if old != folder and not old.name.startswith("."):
+                    shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class KeywordIndex:
     """BM25 over every indexed sentence.
 
@@ -90,11 +148,8 @@ class KeywordIndex:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._generation: str | None = None
-        self._ids: list[tuple[str, int]] = []
-        self._rows: dict[tuple[str, int], int] = {}  # the inverse of _ids
-        self._owner = np.zeros(0, dtype=np.int32)  # each row's article, as a number
-        self._article_rows: dict[str, int] = {}  # those numbers
-        self._bm25: Any = None
+        self._index = Bm25Index([], None)
+        self._lock = threading.Lock()
 
     def scores(
         self,
@@ -107,88 +162,37 @@ class KeywordIndex:
         """Normalised BM25 scores (max 1) of sentences that share a word with the question,
         among the given articles (all when ``None``): every such sentence, or with ``limit``
         only the ``limit`` best ones and those of ``among``."""
-        self._refresh()
-        if self._bm25 is None:
+        index = self._current()
+        if index.bm25 is None:
             return {}
-        raw = self._bm25.get_scores(tokenize(question))
+        raw = index.bm25.get_scores(tokenize(question))
         if article_ids is not None:
-            wanted = [self._article_rows[a] for a in article_ids if a in self._article_rows]
-            raw = np.where(np.isin(self._owner, wanted), raw, 0.0)
+            wanted = [index.article_rows[a] for a in article_ids if a in index.article_rows]
+            raw = np.where(np.isin(index.owner, wanted), raw, 0.0)
         hits = np.nonzero(raw)[0]
         if not len(hits):
             return {}
         top = float(raw[hits].max())
         if limit is not None:
             best = hits[np.argsort(-raw[hits], kind="stable")[:limit]]
-            extra = [self._rows[c] for c in among if c in self._rows]
+            extra = [index.rows[c] for c in among if c in index.rows]
             hits = np.concatenate([best, [r for r in extra if raw[r] > 0]]).astype(int)
-        return {self._ids[i]: float(raw[i]) / top for i in hits}
+        return {index.ids[i]: float(raw[i]) / top for i in hits}
 
-    def _refresh(self) -> None:
-        generation = self.store.generation
-        if generation == self._generation:
-            return
-        folder = self.store.index_dir / _KEYWORDS / generation if generation else None
-        if folder is None or not self._load(folder):
-            self._build(self.store.articles())
-            if folder is not None:
-                self._save(folder)
-        self._rows = {key: row for row, key in enumerate(self._ids)}
-        self._article_rows = {}
-        for article_id, _ in self._ids:
-            self._article_rows.setdefault(article_id, len(self._article_rows))
-        self._owner = np.array([self._article_rows[a] for a, _ in self._ids], dtype=np.int32)
-        self._generation = generation
-
-    def _build(self, articles: Sequence[StoredArticle]) -> None:
-        import bm25s
-
-        corpus: list[list[str]] = []
-        self._ids = []
-        for article in articles:
-            for s in article.sentences:
-                corpus.append(tokenize(s.text))
-                self._ids.append((article.id, s.index))
-        if not corpus:
-            self._bm25 = None
-            return
-        bm25 = bm25s.BM25()
-        bm25.index(corpus, show_progress=False)
-        self._bm25 = bm25
-
-    def _load(self, folder: Path) -> bool:
-        """Read the kept BM25 index; False when there is none (or another process is just
-        replacing it: it is then built here)."""
-        import bm25s
-
-        try:
-            ids = json.loads((folder / _KEYWORD_IDS).read_text())
-            bm25 = bm25s.BM25.load(str(folder), show_progress=False) if ids else None
-        except Exception:  # noqa: BLE001 (absent, half-deleted or damaged: build it again)
-            return False
-        self._ids = [(str(aid), int(i)) for aid, i in ids]
-        self._bm25 = bm25
-        return True
-
-    def _save(self, folder: Path) -> None:
-        """Keep the index for the next process; best effort (a read-only index still works)."""
-        tmp = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
-        try:
-            tmp.mkdir(parents=True, exist_ok=True)
-            if self._bm25 is not None:
-                self._bm25.save(str(tmp), show_progress=False)
-            (tmp / _KEYWORD_IDS).write_text(json.dumps(self._ids))
-            shutil.rmtree(folder, ignore_errors=True)  # a damaged one (it did not load)
-            os.rename(tmp, folder)
-            if self.store.generation != folder.name:
-                return  # the index changed meanwhile: the newer one must stay
-            for old in folder.parent.iterdir():  # the indexes of earlier generations
-                if old != folder and not old.name.startswith("."):
-                    shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            pass
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    def _current(self) -> Bm25Index:
+        """The index of the store's current generation (answers in other threads keep the one
+        they started with)."""
+        with self._lock:  # one build at a time
+            generation = self.store.generation
+            if generation != self._generation:
+                folder = self.store.index_dir / _KEYWORDS / generation if generation else None
+                index = Bm25Index.load(folder) if folder else None
+                if index is None:
+                    index = Bm25Index.build(self.store.articles())
+                    if folder is not None:
+                        index.save(folder, self.store)
+                self._index, self._generation = index, generation
+            return self._index
 
 
 class Retriever:

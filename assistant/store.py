@@ -431,7 +431,7 @@ class Store:
             marker.unlink()
             self._bump_generation()
             self._cache[article.id] = stored
-            self.ids().add(article.id)
+            self._ids = self.ids() | {article.id}  # a new set: other threads may be reading
         return stored
 
     def remove(self, article_id: str) -> StoredArticle:
@@ -442,7 +442,7 @@ class Store:
             (self.texts_dir / f"{stored.id}.json").unlink(missing_ok=True)
             self._bump_generation()
             self._cache.pop(stored.id, None)
-            self.ids().discard(stored.id)
+            self._ids = self.ids() - {stored.id}
         return stored
 
     def _delete_records(self, article_id: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.articles import article_from_text
 from assistant.core import Assistant
-from assistant.retrieval import KeywordIndex, Retriever
+from assistant.retrieval import Bm25Index, KeywordIndex, Retriever
 from assistant.store import Store
 
 STADIUM_TEXT = (Path(__file__).parent / "fixtures" / "rivertown-stadium.txt").read_text()
@@ -56,7 +56,7 @@ def test_a_new_process_reads_the_kept_index_and_only_the_cited_articles(
     def refused(*_: object) -> None:
         raise AssertionError("read every article")
 
-    monkeypatch.setattr(KeywordIndex, "_build", refused)
+    monkeypatch.setattr(Bm25Index, "build", refused)
     monkeypatch.setattr(Store, "articles", refused)
     got = retriever.retrieve(STADIUM_QUESTION, lang="en")
     assert [(e.article.id, e.sentence.index) for e in got] == [
@@ -79,9 +79,8 @@ def test_a_damaged_keyword_index_is_built_again(
             path.unlink()
     fresh = KeywordIndex(Store(assistant.store.index_dir, embedder))
     assert fresh.scores(PESKOV_ID) == pytest.approx(expected)
-    mended = KeywordIndex(Store(assistant.store.index_dir, embedder))
-    mended._build = None  # type: ignore[method-assign]  # read from disk, not built
-    assert mended.scores(PESKOV_ID) == pytest.approx(expected)
+    mended = Bm25Index.load(folder)  # saved again by the fresh index
+    assert mended is not None and len(mended.ids) == len(assistant.articles()[0].sentences)
 
 
 def test_a_read_only_index_still_answers(
@@ -106,3 +105,37 @@ def test_keyword_scores_can_be_limited_to_the_best_and_the_asked(assistant: Assi
     weak, absent = ranked[-1], (ranked[0][0], 999)
     limited = keywords.scores(PESKOV_ID, limit=2, among=[weak, absent])
     assert limited == {key: every[key] for key in [*ranked[:2], weak]}
+
+
+def test_questions_in_other_threads_survive_adds_and_removes(assistant: Assistant) -> None:
+    """The chat server answers in threads while a user adds or removes an article."""
+    import threading
+
+    errors: list[BaseException] = []
+    answered = [0]
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            try:
+                assistant.retriever.retrieve(STADIUM_QUESTION, lang="en")
+                assistant.store.get(assistant.articles()[0].id[:8])
+                answered[0] += 1
+            except BaseException as exc:  # noqa: BLE001 (reported below)
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(2):
+            stadium = assistant.add(article_from_text(STADIUM_TEXT))
+            assert stadium is not None
+            assistant.remove(stadium.id)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors, errors
+    assert answered[0] > 0
