@@ -233,8 +233,9 @@ class Retriever:
         lang: str = "",
     ) -> list[Evidence]:
         """The best ``limit`` evidence sentences, highest score first (``lang``: the question's)."""
-        scope = sorted(set(article_ids) & self.store.ids()) if article_ids else None
-        if not (self.store.ids() if scope is None else scope):
+        indexed = self.store.ids()
+        scope = sorted(set(article_ids) & indexed) if article_ids else None
+        if not (indexed if scope is None else scope):
             return []
         q = self.query_vector(question, history)
 
