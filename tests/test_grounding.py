@@ -140,3 +140,36 @@ def test_a_translated_name_is_answered_an_unknown_one_is_not(assistant) -> None:
     assert not answer.abstained
     assert any("150 juta euro" in c.text for c in answer.citations)
     assert assistant.ask("How much humanitarian aid will Japan send?").abstained
+
+
+def test_a_name_decision_does_not_depend_on_the_batch() -> None:
+    """With the int8 network a word's vector depends slightly on the batch it was embedded in
+    (and so on what earlier questions cached): a word close to the threshold is decided on its
+    vector embedded alone. A fake embedder makes the batch effect large and exact."""
+    import numpy as np
+
+    from assistant.grounding import NAME_TRANSLATION, NameTranslations
+
+    def unit(cos: float) -> np.ndarray:
+        return np.array([cos, (1 - cos * cos) ** 0.5, 0.0], dtype=np.float32)
+
+    class BatchDependent:
+        """``above`` scores over the threshold in a batch, under it alone; ``below`` the
+        other way round; ``far`` is never close."""
+
+        def embed_queries(self, texts: list[str]) -> np.ndarray:
+            return np.stack([unit(1.0) for _ in texts])
+
+        def embed_passages(self, texts: list[str]) -> np.ndarray:
+            alone = len(texts) == 1
+            cos = {
+                "above": NAME_TRANSLATION - 0.005 if alone else NAME_TRANSLATION + 0.005,
+                "below": NAME_TRANSLATION + 0.005 if alone else NAME_TRANSLATION - 0.005,
+                "far": 0.5,
+            }
+            return np.stack([unit(cos[t]) for t in texts])
+
+    translations = NameTranslations(BatchDependent())  # type: ignore[arg-type]
+    assert translations.found(["Name"], ["above far"]) == []
+    assert translations.found(["Name"], ["below far"]) == ["Name"]
+    assert translations.found(["Name"], ["far"]) == []
