@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -114,18 +114,29 @@ class NameTranslations:
         self._lock = threading.Lock()
 
     def _vectors(self, words: list[str]) -> np.ndarray:
+        """Vectors of words, the new ones embedded in one batch (kept)."""
+        return self._kept(self._words, words, self.embedder.embed_passages)
+
+    def _kept(
+        self,
+        cache: OrderedDict[Any, np.ndarray],
+        keys: list[Any],
+        embed: Callable[[list[Any]], np.ndarray],
+    ) -> np.ndarray:
+        """The vectors of ``keys`` from ``cache``; the missing ones from ``embed`` (kept, the
+        oldest forgotten beyond ``max_words``)."""
         import numpy as np
 
         with self._lock:
-            vectors = {w: self._words[w] for w in words if w in self._words}
-        new = [w for w in words if w not in vectors]
+            vectors = {k: cache[k] for k in keys if k in cache}
+        new = list(dict.fromkeys(k for k in keys if k not in vectors))
         if new:
-            vectors.update(zip(new, self.embedder.embed_passages(new), strict=True))
+            vectors.update(zip(new, embed(new), strict=True))
             with self._lock:
-                self._words.update((w, vectors[w]) for w in new)
-                while len(self._words) > self.max_words:
-                    self._words.popitem(last=False)  # the oldest first
-        return np.stack([vectors[w] for w in words])
+                cache.update((k, vectors[k]) for k in new)
+                while len(cache) > self.max_words:
+                    cache.popitem(last=False)  # the oldest first
+        return np.stack([vectors[k] for k in keys])
 
     def found(self, names: Sequence[str], texts: Iterable[str]) -> list[str]:
         """The names that some word of ``texts`` translates (cosine >= NAME_TRANSLATION)."""
@@ -143,15 +154,11 @@ class NameTranslations:
 
     def _alone(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         """Vectors of texts embedded one at a time (the same whatever else is asked; kept)."""
-        import numpy as np
+        embed = self.embedder.embed_queries if query else self.embedder.embed_passages
 
-        with self._lock:
-            vectors = {t: self._single[(t, query)] for t in texts if (t, query) in self._single}
-        for text in dict.fromkeys(t for t in texts if t not in vectors):
-            embed = self.embedder.embed_queries if query else self.embedder.embed_passages
-            vectors[text] = embed([text])[0]
-            with self._lock:
-                self._single[(text, query)] = vectors[text]
-                while len(self._single) > self.max_words:
-                    self._single.popitem(last=False)
-        return np.stack([vectors[t] for t in texts])
+        def one_by_one(keys: list[tuple[str, bool]]) -> np.ndarray:
+            import numpy as np
+
+            return np.stack([embed([text])[0] for text, _ in keys])
+
+        return self._kept(self._single, [(t, query) for t in texts], one_by_one)
