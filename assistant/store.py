@@ -326,9 +326,6 @@ class Store:
             self._ids = {path.stem for path in names}
         return self._ids
 
-    def _load_all(self) -> dict[str, StoredArticle]:
-        return self.get_many(sorted(self.ids()))
-
     def get_many(self, article_ids: Iterable[str]) -> dict[str, StoredArticle]:
         """The indexed articles among these ids, read only when first needed (ids that are
         not indexed, or not yet, are left out)."""
@@ -349,7 +346,7 @@ class Store:
 
     def articles(self) -> list[StoredArticle]:
         """All indexed articles, oldest first."""
-        return sorted(self._load_all().values(), key=lambda a: (a.added, a.id))
+        return sorted(self.get_many(self.ids()).values(), key=lambda a: (a.added, a.id))
 
     def get(self, article_id: str) -> StoredArticle:
         """The indexed article with this id (a unique prefix of it is enough)."""
@@ -452,7 +449,7 @@ class Store:
 
     def repair(self) -> list[str]:
         """Delete every record of an article that has no text file (a full scan); return ids."""
-        known = set(self._load_all())
+        known = self.ids()
         orphans: set[str] = set()
         for name in (SENTENCES, CHUNKS):
             with self._lock:
