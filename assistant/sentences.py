@@ -19,6 +19,7 @@ MAX_SENTENCE_CHARS = 1000
 # Exactly the separators str.splitlines() knows: articles are one paragraph per line.
 _LINE = re.compile(r"[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 _NONSPACE = re.compile(r"\S")
+_WORD_CHAR = re.compile(r"\w")
 _HEADING = re.compile(r"[ \t]{0,3}#{1,6}(?:\s|$)")
 # The look-behind makes only the first char of a run like "?!..." a start position, which
 # keeps finditer linear on long runs of punctuation.
@@ -34,7 +35,8 @@ _LEADING_PUNCT = "([{“\"‘'"
 _NEVER_FINAL = frozenset(
     """
     Mr Mrs Ms Dr Prof St Jr Sr vs No Nos approx Gen Sen Rep Gov Lt Col Capt Sgt Maj Adm
-    Mt Ave Pres Supt Insp Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Agu Agt Okt Des
+    Mt Ave Pres Supt Insp Vol vol Fig fig pp
+    Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Agu Agt Okt Des
     Bpk Sdr Sdri Tn Ny Nn Jl Jln Gg Kec Kab Kel Prov Ir Drs Dra Hj Moh Muh Abd Pol Kol Rp
     yth Yth dr drg hlm jl jln bpk sdr
     """.split()
@@ -130,16 +132,36 @@ def _emit(text: str, a: int, b: int, out: list[tuple[int, int]]) -> None:
     out.append((a, b))
 
 
+def _attach_wordless(text: str, spans: list[tuple[int, int]], first: int) -> None:
+    """Join each span from ``spans[first]`` on that holds no letter or digit (a stray "." or
+    "”." of the source) to the sentence before it on the same line, within the length limit:
+    alone it would be a sentence nobody can cite, yet it embeds close to any question."""
+    kept = first
+    for a, b in spans[first:]:
+        if (
+            kept > first
+            and _WORD_CHAR.search(text, a, b) is None
+            and b - spans[kept - 1][0] <= MAX_SENTENCE_CHARS
+        ):
+            spans[kept - 1] = (spans[kept - 1][0], b)
+        else:
+            spans[kept] = (a, b)
+            kept += 1
+    del spans[kept:]
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Split ``text`` into stripped, ordered, non-overlapping sentences that cover it."""
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
         line_start, line_end = line.span()
         seg_start = line_start
+        first = len(spans)
         if not _HEADING.match(text, line_start, line_end):
             for m in _CANDIDATE.finditer(text, line_start, line_end):
                 if _is_boundary(text, m, line_start, line_end):
                     _emit(text, seg_start, m.end(), spans)
                     seg_start = m.end()
         _emit(text, seg_start, line_end, spans)
+        _attach_wordless(text, spans, first)
     return [Sentence(i, a, b, text[a:b]) for i, (a, b) in enumerate(spans)]

@@ -183,6 +183,16 @@ LAYOUT = [
         id="list-marker",
     ),
     pytest.param("Halo!!! Apa?! Ya...", ["Halo!!!", "Apa?!", "Ya..."], id="runs"),
+    pytest.param(
+        "Kota itu hancur. . Lalu dibangun lagi. ”.\n.\nSelesai.",
+        ["Kota itu hancur. .", "Lalu dibangun lagi. ”.", ".", "Selesai."],
+        id="stray-punctuation",
+    ),
+    pytest.param(
+        "Hutton terbit pada 1795 (Vol. 1, Vol. 2). Lihat Fig. 3 dan pp. 10-12.",
+        ["Hutton terbit pada 1795 (Vol. 1, Vol. 2).", "Lihat Fig. 3 dan pp. 10-12."],
+        id="volume-figure-pages",
+    ),
 ]
 
 
