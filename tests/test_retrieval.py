@@ -9,7 +9,7 @@ import pytest
 
 from assistant.articles import article_from_text
 from assistant.core import Assistant
-from assistant.retrieval import Bm25Index, KeywordIndex, Retriever
+from assistant.retrieval import Bm25Index, KeywordIndex, Retriever, lexical_query
 from assistant.store import Store
 
 STADIUM_TEXT = (Path(__file__).parent / "fixtures" / "rivertown-stadium.txt").read_text()
@@ -139,3 +139,41 @@ def test_questions_in_other_threads_survive_adds_and_removes(assistant: Assistan
             thread.join()
     assert not errors, errors
     assert answered[0] > 0
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        ("Who is he?", [], "Who is he?"),
+        (
+            "And what did he say about Biden's message?",
+            ["What did Peskov say about sanctions?"],
+            "And what did he say about Biden's message? Peskov",
+        ),
+        (
+            "Apa lagi katanya?",
+            ["Apa kata Dmitry Peskov tentang NATO?", "Siapa Dmitry Peskov?"],
+            "Apa lagi katanya? Dmitry Peskov",
+        ),
+        (
+            "What did Peskov say then?",
+            ["Who is Dmitry Peskov?"],
+            "What did Peskov say then? Dmitry",
+        ),
+        ("And the prices?", ["What happened to oil exports?"], "And the prices?"),
+    ],
+)
+def test_a_follow_up_keeps_only_the_names_of_the_previous_question(
+    question: str, history: list[str], expected: str
+) -> None:
+    """The keyword channels get the names a follow-up refers to, not the earlier topic."""
+    assert lexical_query(question, history) == expected
+
+
+def test_a_change_of_topic_is_not_pulled_back_to_the_previous_one(assistant: Assistant) -> None:
+    """After a question about the sanctions, a question about the troops finds the troops."""
+    answer = assistant.ask(
+        "How many Russian soldiers are at the border?",
+        history=["What did Peskov say about the sanctions?"],
+    )
+    assert any("100.000 tentara" in c.text for c in answer.citations)
