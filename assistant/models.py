@@ -183,11 +183,12 @@ def quiet_model_stack() -> None:
 
 
 def load_embedder(
-    name: str, cache_dir: Path, *, batch_size: int = 32, backend: str = "onnx-int8"
+    name: str, cache_dir: Path, *, batch_size: int = 32, backend: str = "auto"
 ) -> Embedder:
     """The embedding model as an ``Embedder``, offline.
 
-    ``backend`` runs it in ONNX Runtime int8 ("onnx-int8", see ``onnx_backend``), or through
+    ``backend`` runs an export of the network in OpenVINO ("openvino") or ONNX Runtime int8
+    ("onnx-int8"; "auto" picks one for this CPU, see ``onnx_backend``), or the model through
     ``SentenceTransformer`` and LangChain's ``HuggingFaceEmbeddings`` in torch fp32 ("torch")
     or bfloat16 ("torch-bf16"). The model loads on first use (``Embedder.load()`` loads it at
     once)."""
@@ -215,16 +216,19 @@ def _model_kwargs(backend: str) -> dict[str, Any]:
 
 
 def _load_langchain(name: str, cache_dir: Path, batch_size: int, backend: str) -> Embeddings:
+    from .onnx_backend import EXPORTED, resolve_backend
+
     quiet_model_stack()
     path = resolve_model_path(name, cache_dir)
-    if backend == "onnx-int8":
+    backend = resolve_backend(backend)
+    if backend in EXPORTED:
         from .onnx_backend import load_onnx_encoder, onnx_embeddings
 
         def for_export() -> Any:  # torch and sentence-transformers load only to export
             embeddings = _huggingface(name, path, batch_size, "torch")
             return embeddings._client  # type: ignore[attr-defined]
 
-        encoder = load_onnx_encoder(path, cache_dir, for_export)
+        encoder = load_onnx_encoder(path, cache_dir, for_export, backend)
         return onnx_embeddings(encoder, batch_size=batch_size)  # type: ignore[no-any-return]
     return _huggingface(name, path, batch_size, backend)
 

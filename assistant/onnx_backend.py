@@ -1,44 +1,57 @@
-"""Run a sentence-transformers model's network in ONNX Runtime, int8-quantised.
+"""Run a sentence-transformers model's network exported to ONNX: in OpenVINO (bfloat16 where
+the CPU computes it natively) or in ONNX Runtime, int8-quantised.
 
-sentence-transformers' own ONNX backend needs ``optimum-onnx``, which cannot be installed beside
-sentence-transformers 6 (it pins transformers < 4.58). This module does the same job with torch's
-exporter and ONNX Runtime, which are installed anyway (chromadb depends on onnxruntime):
+sentence-transformers' own ONNX and OpenVINO backends need ``optimum-onnx``/``optimum-intel``,
+which cannot be installed beside sentence-transformers 6 (they pin transformers < 4.58). This
+module does the same job with torch's exporter, ONNX Runtime (installed anyway: chromadb depends
+on it) and OpenVINO's runtime:
 
 1. export the model's transformer to ONNX (eager attention: plain operators);
-2. quantise the weights of its matrix products and its word-embedding table to int8 per output
-   channel (dynamic quantisation of the activations); ONNX Runtime fuses the rest (layer norms,
-   GELU) when it loads the file. The int8 embedding table keeps the file at 118 MB (407 MB
-   with it in fp32), which loads in 0.2 s instead of 0.9 s: a cold start pays it.
+2. for ``onnx-int8``: quantise the weights of its matrix products and its word-embedding table
+   to int8 per output channel (dynamic quantisation of the activations); ONNX Runtime fuses the
+   rest (layer norms, GELU) when it loads the file. The int8 embedding table keeps the file at
+   118 MB (407 MB with it in fp32), which loads in 0.2 s instead of 0.9 s: a cold start pays it;
+3. for ``openvino``: convert the ONNX file to OpenVINO's format with fp16 weights (235 MB) and
+   run it in bfloat16 on CPUs that have AMX or AVX512-BF16, in fp32 elsewhere, with as many
+   parallel inference streams as OpenVINO finds best for throughput (two here, one per core).
+
+``auto`` (the default) picks OpenVINO where the CPU computes bfloat16 natively and ONNX Runtime
+int8 elsewhere: bfloat16 keeps the fp32 vectors (cosine 0.99999) and was 3.4 times torch fp32
+here, int8 2.3 times; OpenVINO in fp32 on an older CPU would be slower than int8.
 
 Fusing attention and layer norms with ONNX Runtime's transformer optimiser before quantising was
 tried and dropped: it quantised the fused attention too and ran slower on these short texts.
+OpenVINO's static int8 quantisation (NNCF, calibrated) was tried and dropped: some short
+sentences came out at cosine 0.89 to fp32.
 
 The export is done once, with the ``SentenceTransformer`` loaded in torch, and cached with what
 running it needs: the tokenizer (``tokenizer.json``), the prompts, the pooling and the maximum
 length (``runtime.json``). From then on :class:`OnnxEncoder` runs the model with ``tokenizers``,
-ONNX Runtime and numpy alone: importing sentence-transformers, transformers and torch takes
+the runtime and numpy alone: importing sentence-transformers, transformers and torch takes
 longer (about 7 s here) than answering a question, so a cold start skips them. The vectors are
 the sentence-transformers pipeline's (the tests compare them); :class:`OnnxEmbeddings` is the
 LangChain ``Embeddings`` view of the same encoder.
 
-The activations are quantised per batch (ONNX Runtime's dynamic quantisation), so a text's
+With ONNX Runtime the activations are quantised per batch (dynamic quantisation), so a text's
 vector depends slightly on the texts it is batched with (cosine 0.997 between a sentence
 embedded alone and in an article's batch); the same article always gives the same batches.
 
-Measured on this project's 2-core machine, idle (512 news sentences, batch 32): 216 sentences/s
-against 102 for torch fp32 in the same run (2.1x), cosine to fp32 0.9967 mean (0.992 minimum).
-See ``docs/benchmarks.md`` for the retrieval figures.
+Measured on this project's 2-core machine (512 news sentences, batch 32, best of 3, see
+``docs/benchmarks.md``): OpenVINO bfloat16 3.4 times torch fp32, ONNX Runtime int8 2.1-2.3
+times, cosine to fp32 0.99999 and 0.9967.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,22 +59,45 @@ import numpy as np
 
 from .errors import ModelError
 
-BACKENDS = ("onnx-int8", "torch", "torch-bf16")
-"""Values of the ``backend`` setting: ONNX Runtime int8 (default), torch fp32, torch bfloat16."""
+BACKENDS = ("auto", "openvino", "onnx-int8", "torch", "torch-bf16")
+"""Values of the ``backend`` setting: the best exported runtime for this CPU (default), OpenVINO,
+ONNX Runtime int8, torch fp32, torch bfloat16."""
+EXPORTED = ("openvino", "onnx-int8")
+"""The backends that run an export of the network (this module) instead of torch."""
 
 _FORMAT_VERSION = 4  # bump when the exported files change, so caches are rebuilt
-_FILE = "model-int8.onnx"
+_FILES = {"onnx-int8": "model-int8.onnx", "openvino": "model.xml"}
+_FOLDERS = {"onnx-int8": "onnx", "openvino": "openvino"}
 _RUNTIME = "runtime.json"
 _TOKENIZER = "tokenizer.json"
 
 
-def onnx_cache_folder(model_path: str, cache_dir: Path) -> Path:
-    """Where the int8 ONNX file of a model (a folder or a hub name) is cached."""
+def resolve_backend(backend: str) -> str:
+    """The backend ``auto`` stands for on this CPU: OpenVINO where it computes bfloat16
+    natively (AMX or AVX512-BF16), ONNX Runtime int8 elsewhere; any other value is itself."""
+    if backend != "auto":
+        return backend
+    return "openvino" if cpu_has_bf16() else "onnx-int8"
+
+
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """Whether OpenVINO is installed and reports native bfloat16 for this CPU."""
+    try:
+        import openvino as ov
+
+        return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    except Exception:  # not installed, or no CPU plugin: the portable backend is used
+        return False
+
+
+def onnx_cache_folder(model_path: str, cache_dir: Path, backend: str = "onnx-int8") -> Path:
+    """Where the export of a model (a folder or a hub name) for ``backend`` is cached."""
     where = Path(model_path).expanduser().resolve() if os.path.isdir(model_path) else model_path
     key = f"{_FORMAT_VERSION}:{where}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     name = Path(model_path.rstrip("/")).name or "model"
-    return cache_dir / "onnx" / f"{name}-{digest}"
+    return cache_dir / _FOLDERS[backend] / f"{name}-{digest}"
 
 
 def is_exported(folder: Path) -> bool:
@@ -69,24 +105,27 @@ def is_exported(folder: Path) -> bool:
     return (folder / _RUNTIME).is_file()
 
 
-def export_onnx_model(st: Any, model_path: str, cache_dir: Path) -> Path:
-    """Export ``st`` (a loaded ``SentenceTransformer``) to its cache folder; returns the folder."""
-    folder = onnx_cache_folder(model_path, cache_dir)
+def export_onnx_model(
+    st: Any, model_path: str, cache_dir: Path, backend: str = "onnx-int8"
+) -> Path:
+    """Export ``st`` (a loaded ``SentenceTransformer``) for ``backend`` to its cache folder;
+    returns the folder."""
+    folder = onnx_cache_folder(model_path, cache_dir, backend)
     target = folder / _RUNTIME
     if target.is_file():
         return folder
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".export-") as tmp:
-            _export(st, Path(tmp))
+            _export(st, Path(tmp), backend)
             if not target.is_file():  # another process may have finished first
                 shutil.rmtree(folder, ignore_errors=True)
                 os.replace(Path(tmp) / "out", folder)
     except ModelError:
         raise
-    except Exception as exc:  # the exporter, optimiser and quantiser raise many types
+    except Exception as exc:  # the exporter, converter and quantiser raise many types
         raise ModelError(
-            f"Could not export the embedding model to ONNX in {folder}: {exc}. "
+            f"Could not export the embedding model for {backend} in {folder}: {exc}. "
             "Set ASSISTANT_BACKEND=torch to run it in torch instead."
         ) from exc
     return folder
@@ -118,12 +157,10 @@ def _runtime_config(st: Any) -> dict[str, Any]:
     }
 
 
-def _export(st: Any, tmp: Path) -> None:
+def _export(st: Any, tmp: Path, backend: str) -> None:
     import json
 
-    import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     runtime = _runtime_config(st)
     network = st[0].model
@@ -156,12 +193,28 @@ def _export(st: Any, tmp: Path) -> None:
         )
     out = tmp / "out"
     out.mkdir()
+    if backend == "openvino":
+        import openvino as ov
+
+        model = ov.convert_model(str(exported))
+        ov.save_model(model, str(out / _FILES[backend]), compress_to_fp16=True)
+    else:
+        _quantise(exported, out / _FILES[backend])
+    st.tokenizer.backend_tokenizer.save(str(out / _TOKENIZER))
+    (out / _RUNTIME).write_text(json.dumps(runtime, indent=2), encoding="utf-8")
+
+
+def _quantise(exported: Path, target: Path) -> None:
+    """ONNX Runtime's dynamic int8 quantisation of the matrix products and the word table."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)  # the quantiser logs advice meant for its developers
     try:
         quantize_dynamic(
             str(exported),
-            str(out / _FILE),
+            str(target),
             weight_type=QuantType.QInt8,
             per_channel=True,
             op_types_to_quantize=["MatMul", "Gather"],  # Gather: the 250k-word embedding table
@@ -169,22 +222,88 @@ def _export(st: Any, tmp: Path) -> None:
         )
     finally:
         logging.disable(previous)
-    st.tokenizer.backend_tokenizer.save(str(out / _TOKENIZER))
-    (out / _RUNTIME).write_text(json.dumps(runtime, indent=2), encoding="utf-8")
+
+
+_BATCHES_PER_RUN = 8
+_OPENVINO_HINT = "THROUGHPUT"
+
+Inputs = tuple[np.ndarray, np.ndarray]
+"""One padded batch: token ids and attention mask."""
+
+
+class _OnnxRuntime:
+    """ONNX Runtime's session; batches run one after the other, each on all threads."""
+
+    parallel = 1
+
+    def __init__(self, path: Path, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # threads that wait asleep instead of spinning: as fast on an idle machine, 1.5x faster
+        # when other processes share the cores (measured, docs/benchmarks.md)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def run(self, batches: Sequence[Inputs]) -> list[np.ndarray]:
+        return [
+            self.session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask})[0]
+            for ids, mask in batches
+        ]
+
+
+class _OpenVino:
+    """OpenVINO's compiled model; batches run in parallel streams (one per core here), in
+    bfloat16 where the CPU has it. Safe to call from several threads."""
+
+    def __init__(self, path: Path, threads: int) -> None:
+        import openvino as ov
+
+        config: dict[str, Any] = {"PERFORMANCE_HINT": _OPENVINO_HINT}
+        if cpu_has_bf16():
+            config["INFERENCE_PRECISION_HINT"] = "bf16"
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        self._ov = ov
+        self.compiled = ov.Core().compile_model(str(path), "CPU", config)
+        self.parallel = max(1, int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        self._local = threading.local()  # one request per thread for single batches
+
+    def run(self, batches: Sequence[Inputs]) -> list[np.ndarray]:
+        if len(batches) == 1:
+            request = getattr(self._local, "request", None)
+            if request is None:
+                request = self._local.request = self.compiled.create_infer_request()
+            ids, mask = batches[0]
+            request.infer({"input_ids": ids, "attention_mask": mask})
+            return [request.get_output_tensor(0).data.copy()]
+        results: list[np.ndarray] = [np.empty(0)] * len(batches)
+
+        def done(request: Any, i: int) -> None:
+            results[i] = request.get_output_tensor(0).data.copy()
+
+        queue = self._ov.AsyncInferQueue(self.compiled, min(self.parallel, len(batches)))
+        queue.set_callback(done)
+        for i, (ids, mask) in enumerate(batches):
+            queue.start_async({"input_ids": ids, "attention_mask": mask}, i)
+        queue.wait_all()
+        return results
 
 
 class OnnxEncoder:
-    """The exported model run with ``tokenizers``, ONNX Runtime and numpy.
+    """The exported model run with ``tokenizers``, OpenVINO or ONNX Runtime, and numpy.
 
     It offers the part of ``SentenceTransformer``'s interface that the assistant uses
     (``encode``, ``prompts``, ``get_embedding_dimension``), so ``models.Embedder`` treats both
     alike: texts get the named prompt, are tokenized (truncated to the model's maximum length),
     run in batches of similar length, mean-pooled over their tokens and normalised."""
 
-    def __init__(self, folder: Path, *, threads: int = 0) -> None:
+    def __init__(self, folder: Path, *, backend: str = "onnx-int8", threads: int = 0) -> None:
         import json
 
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         config = json.loads((folder / _RUNTIME).read_text(encoding="utf-8"))
@@ -196,16 +315,8 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(self.max_length)
         self.tokenizer.no_padding()  # batches are padded here, by length
         self.pad_id = int(config["pad_id"])
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or _default_threads()
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # threads that wait asleep instead of spinning: as fast on an idle machine, 1.5x faster
-        # when other processes share the cores (measured, docs/benchmarks.md)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(
-            str(folder / _FILE), options, providers=["CPUExecutionProvider"]
-        )
+        runtime = _OpenVino if backend == "openvino" else _OnnxRuntime
+        self.runtime = runtime(folder / _FILES[backend], threads or _default_threads())
 
     def get_embedding_dimension(self) -> int:
         """Length of one embedding vector."""
@@ -213,11 +324,14 @@ class OnnxEncoder:
 
     def _batches(
         self, texts: list[str], batch_size: int
-    ) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
-        """(positions, token states, attention mask) per batch, longest texts first."""
+    ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+        """(positions, token states, attention mask) per batch, longest texts first; the
+        runtime gets a few batches at a time (to run in parallel, with bounded memory)."""
         encoded = self.tokenizer.encode_batch(texts, add_special_tokens=True)
         order = sorted(range(len(texts)), key=lambda i: -len(encoded[i].ids))
-        out = []
+        # a short list is cut into as many batches as the runtime runs at once
+        batch_size = max(1, min(batch_size, -(-len(texts) // self.runtime.parallel)))
+        group: list[tuple[list[int], np.ndarray, np.ndarray]] = []
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             width = max(len(encoded[i].ids) for i in rows)
@@ -227,11 +341,12 @@ class OnnxEncoder:
                 n = len(encoded[i].ids)
                 ids[r, :n] = encoded[i].ids
                 mask[r, :n] = 1
-            (states,) = self.session.run(
-                ["last_hidden_state"], {"input_ids": ids, "attention_mask": mask}
-            )
-            out.append((rows, states, mask))
-        return out
+            group.append((rows, ids, mask))
+            if len(group) == _BATCHES_PER_RUN or start + batch_size >= len(order):
+                states = self.runtime.run([(ids, mask) for _, ids, mask in group])
+                for (rows, _, mask), batch in zip(group, states, strict=True):
+                    yield rows, batch, mask
+                group = []
 
     def encode(
         self,
@@ -266,17 +381,20 @@ def _default_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def load_onnx_encoder(model_path: str, cache_dir: Path, load_st: Callable[[], Any]) -> OnnxEncoder:
-    """The model's ONNX encoder, exported first (with ``load_st()``'s model) when not cached."""
-    folder = onnx_cache_folder(model_path, cache_dir)
+def load_onnx_encoder(
+    model_path: str, cache_dir: Path, load_st: Callable[[], Any], backend: str = "onnx-int8"
+) -> OnnxEncoder:
+    """The model's encoder for ``backend`` (one of ``EXPORTED``), exported first (with
+    ``load_st()``'s model) when not cached."""
+    folder = onnx_cache_folder(model_path, cache_dir, backend)
     if not is_exported(folder):
-        export_onnx_model(load_st(), model_path, cache_dir)
+        export_onnx_model(load_st(), model_path, cache_dir, backend)
     try:
-        return OnnxEncoder(folder)
+        return OnnxEncoder(folder, backend=backend)
     except Exception as exc:  # a damaged cache file
         raise ModelError(
-            f"Could not load the ONNX export in {folder}: {exc}. Delete that folder to export "
-            "it again, or set ASSISTANT_BACKEND=torch."
+            f"Could not load the {backend} export in {folder}: {exc}. Delete that folder to "
+            "export it again, or set ASSISTANT_BACKEND=torch."
         ) from exc
 
 

