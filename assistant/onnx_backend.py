@@ -48,6 +48,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import warnings
@@ -80,12 +81,23 @@ def resolve_backend(backend: str) -> str:
     return "openvino" if cpu_has_bf16() else "onnx-int8"
 
 
+def import_openvino() -> Any:
+    """The ``openvino`` module, without its usage telemetry.
+
+    ``import openvino`` sends an event to Google Analytics (package ``openvino-telemetry``)
+    unless the user opted out; with that package's import blocked, OpenVINO falls back to its
+    own no-op stub. Nothing of the assistant may call home."""
+    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
+    import openvino
+
+    return openvino
+
+
 @functools.cache
 def cpu_has_bf16() -> bool:
     """Whether OpenVINO is installed and reports native bfloat16 for this CPU."""
     try:
-        import openvino as ov
-
+        ov = import_openvino()
         return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     except Exception:  # not installed, or no CPU plugin: the portable backend is used
         return False
@@ -194,9 +206,8 @@ def _export(st: Any, tmp: Path, backend: str) -> None:
     out = tmp / "out"
     out.mkdir()
     if backend == "openvino":
-        import openvino as ov
-
-        model = ov.convert_model(str(exported))
+        ov = import_openvino()  # Core.read_model: convert_model would send telemetry too
+        model = ov.Core().read_model(str(exported))
         ov.save_model(model, str(out / _FILES[backend]), compress_to_fp16=True)
     else:
         _quantise(exported, out / _FILES[backend])
@@ -260,8 +271,7 @@ class _OpenVino:
     bfloat16 where the CPU has it. Safe to call from several threads."""
 
     def __init__(self, path: Path, threads: int) -> None:
-        import openvino as ov
-
+        ov = import_openvino()
         config: dict[str, Any] = {"PERFORMANCE_HINT": _OPENVINO_HINT}
         if cpu_has_bf16():
             config["INFERENCE_PRECISION_HINT"] = "bf16"

@@ -153,6 +153,8 @@ def test_a_cold_start_needs_neither_torch_nor_sentence_transformers(
         "assert SparseEncoder(embedder=e).encode(['Peskov mengkritik sanksi.'])[0][0]\n"
         "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers')"
         " if m in sys.modules))\n"
+        # OpenVINO's usage telemetry (an event sent at import) stays off
+        "assert sys.modules.get('openvino_telemetry') is None\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
