@@ -47,6 +47,7 @@ import functools
 import hashlib
 import logging
 import os
+import queue
 import shutil
 import sys
 import tempfile
@@ -237,6 +238,10 @@ def _quantise(exported: Path, target: Path) -> None:
 
 _BATCHES_PER_RUN = 8
 _OPENVINO_HINT = "THROUGHPUT"
+_PAD_TO = 16
+"""OpenVINO pads a batch's width to a multiple of this many tokens: it prepares its kernels per
+input shape and keeps them, so fewer shapes mean less work and memory (120 news articles:
+59 s and 1.8 GB peak without padding, 45 s and 1.3 GB with; 32 tokens gave no more)."""
 
 Inputs = tuple[np.ndarray, np.ndarray]
 """One padded batch: token ids and attention mask."""
@@ -246,6 +251,7 @@ class _OnnxRuntime:
     """ONNX Runtime's session; batches run one after the other, each on all threads."""
 
     parallel = 1
+    pad_to = 1
 
     def __init__(self, path: Path, threads: int) -> None:
         import onnxruntime as ort
@@ -268,7 +274,8 @@ class _OnnxRuntime:
 
 class _OpenVino:
     """OpenVINO's compiled model; batches run in parallel streams (one per core here), in
-    bfloat16 where the CPU has it. Safe to call from several threads."""
+    bfloat16 where the CPU has it. Safe to call from several threads: the inference requests
+    are made once and lent to one call at a time."""
 
     def __init__(self, path: Path, threads: int) -> None:
         ov = import_openvino()
@@ -277,29 +284,29 @@ class _OpenVino:
             config["INFERENCE_PRECISION_HINT"] = "bf16"
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
-        self._ov = ov
         self.compiled = ov.Core().compile_model(str(path), "CPU", config)
         self.parallel = max(1, int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
-        self._local = threading.local()  # one request per thread for single batches
+        self.pad_to = _PAD_TO
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for _ in range(self.parallel):
+            self._idle.put(self.compiled.create_infer_request())
+        self._lending = threading.Lock()  # a call takes all the requests it needs at once
 
     def run(self, batches: Sequence[Inputs]) -> list[np.ndarray]:
-        if len(batches) == 1:
-            request = getattr(self._local, "request", None)
-            if request is None:
-                request = self._local.request = self.compiled.create_infer_request()
-            ids, mask = batches[0]
-            request.infer({"input_ids": ids, "attention_mask": mask})
-            return [request.get_output_tensor(0).data.copy()]
-        results: list[np.ndarray] = [np.empty(0)] * len(batches)
-
-        def done(request: Any, i: int) -> None:
-            results[i] = request.get_output_tensor(0).data.copy()
-
-        queue = self._ov.AsyncInferQueue(self.compiled, min(self.parallel, len(batches)))
-        queue.set_callback(done)
-        for i, (ids, mask) in enumerate(batches):
-            queue.start_async({"input_ids": ids, "attention_mask": mask}, i)
-        queue.wait_all()
+        with self._lending:
+            requests = [self._idle.get() for _ in range(min(self.parallel, len(batches)))]
+        results: list[np.ndarray] = []
+        try:
+            for start in range(0, len(batches), len(requests)):
+                running = list(zip(requests, batches[start : start + len(requests)], strict=False))
+                for request, (ids, mask) in running:
+                    request.start_async({"input_ids": ids, "attention_mask": mask})
+                for request, _ in running:
+                    request.wait()
+                    results.append(request.get_output_tensor(0).data.copy())
+        finally:
+            for request in requests:
+                self._idle.put(request)
         return results
 
 
@@ -345,6 +352,7 @@ class OnnxEncoder:
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             width = max(len(encoded[i].ids) for i in rows)
+            width = -(-width // self.runtime.pad_to) * self.runtime.pad_to
             ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
