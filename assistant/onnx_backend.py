@@ -293,6 +293,8 @@ class _OpenVino:
         self._lending = threading.Lock()  # a call takes all the requests it needs at once
 
     def run(self, batches: Sequence[Inputs]) -> list[np.ndarray]:
+        if not batches:
+            return []
         with self._lending:
             requests = [self._idle.get() for _ in range(min(self.parallel, len(batches)))]
         results: list[np.ndarray] = []

@@ -108,6 +108,8 @@ def test_batches_in_parallel_and_threads_give_the_same_vectors(exported) -> None
     with ThreadPoolExecutor(4) as pool:
         threaded = list(pool.map(lambda t: encoder.encode([t], prompt_name="passage"), texts))
     assert np.allclose(np.vstack(threaded), alone, atol=1e-6)
+    assert encoder.encode([], prompt_name="passage").shape == (0, 384)
+    assert encoder.runtime.run([]) == []
     states = encoder.encode(texts[:6], batch_size=4, output_value="token_embeddings")
     lengths = [len(encoder.tokenizer.encode(t).ids) for t in texts[:6]]
     assert [s.shape for s in states] == [(n, 384) for n in lengths]
