@@ -12,12 +12,12 @@ on it) and OpenVINO's runtime:
    rest (layer norms, GELU) when it loads the file. The int8 embedding table keeps the file at
    118 MB (407 MB with it in fp32), which loads in 0.2 s instead of 0.9 s: a cold start pays it;
 3. for ``openvino``: convert the ONNX file to OpenVINO's format with fp16 weights (235 MB) and
-   run it in bfloat16 on CPUs that have AMX or AVX512-BF16, in fp32 elsewhere, with as many
-   parallel inference streams as OpenVINO finds best for throughput (two here, one per core).
+   run it in bfloat16 on CPUs that have AMX or AVX512-BF16, in fp32 elsewhere, one batch at a
+   time on all cores (OpenVINO's LATENCY hint; see ``_OPENVINO_HINT``).
 
 ``auto`` (the default) picks OpenVINO where the CPU computes bfloat16 natively and ONNX Runtime
-int8 elsewhere: bfloat16 keeps the fp32 vectors (cosine 0.99999) and was 3.4 times torch fp32
-here, int8 2.3 times; OpenVINO in fp32 on an older CPU would be slower than int8.
+int8 elsewhere: bfloat16 keeps the fp32 vectors (cosine 0.99999) and was 3.7 times torch fp32
+here, int8 2.6 times; OpenVINO in fp32 on an older CPU would be slower than int8.
 
 Fusing attention and layer norms with ONNX Runtime's transformer optimiser before quantising was
 tried and dropped: it quantised the fused attention too and ran slower on these short texts.
@@ -37,8 +37,8 @@ vector depends slightly on the texts it is batched with (cosine 0.997 between a 
 embedded alone and in an article's batch); the same article always gives the same batches.
 
 Measured on this project's 2-core machine (512 news sentences, batch 32, best of 3, see
-``docs/benchmarks.md``): OpenVINO bfloat16 3.4 times torch fp32, ONNX Runtime int8 2.1-2.3
-times, cosine to fp32 0.99999 and 0.9967.
+``docs/benchmarks.md``): OpenVINO bfloat16 3.7 times torch fp32, ONNX Runtime int8 2.6 times,
+cosine to fp32 0.99999 and 0.9967.
 """
 
 from __future__ import annotations
@@ -237,7 +237,12 @@ def _quantise(exported: Path, target: Path) -> None:
 
 
 _BATCHES_PER_RUN = 8
-_OPENVINO_HINT = "THROUGHPUT"
+_OPENVINO_HINT = "LATENCY"
+"""One inference stream on all cores. Two streams of one core each (THROUGHPUT, with a call's
+texts cut into two batches) indexed 15% faster (40 news articles: 50.9 / 47.2 against 44.4 /
+40.3 sentences/s) but a lone text, a question or a word of the name check, ran on one core:
+questions on the 3,464-article index took p50 38 ms against 27 ms (ONNX Runtime int8 24 ms) and
+the first answer of a process came a second later, for the longer compilation."""
 _PAD_TO = 16
 """OpenVINO pads a batch's width to a multiple of this many tokens: it prepares its kernels per
 input shape and keeps them, so fewer shapes mean less work and memory (120 news articles:
@@ -273,9 +278,10 @@ class _OnnxRuntime:
 
 
 class _OpenVino:
-    """OpenVINO's compiled model; batches run in parallel streams (one per core here), in
-    bfloat16 where the CPU has it. Safe to call from several threads: the inference requests
-    are made once and lent to one call at a time."""
+    """OpenVINO's compiled model, in bfloat16 where the CPU has it; batches run on as many
+    inference requests in parallel as OpenVINO finds best for the hint (one with LATENCY).
+    Safe to call from several threads: the requests are made once and lent to one call at a
+    time."""
 
     def __init__(self, path: Path, threads: int) -> None:
         ov = import_openvino()
@@ -354,7 +360,8 @@ class OnnxEncoder:
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             width = max(len(encoded[i].ids) for i in rows)
-            width = -(-width // self.runtime.pad_to) * self.runtime.pad_to
+            if len(rows) > 1:  # one text (a question, a word) is fastest unpadded
+                width = -(-width // self.runtime.pad_to) * self.runtime.pad_to
             ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
