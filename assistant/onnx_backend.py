@@ -51,9 +51,8 @@ import queue
 import shutil
 import sys
 import tempfile
-import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -236,26 +235,23 @@ def _quantise(exported: Path, target: Path) -> None:
         logging.disable(previous)
 
 
-_BATCHES_PER_RUN = 8
 _OPENVINO_HINT = "LATENCY"
 """One inference stream on all cores. Two streams of one core each (THROUGHPUT, with a call's
 texts cut into two batches) indexed 15% faster (40 news articles: 50.9 / 47.2 against 44.4 /
 40.3 sentences/s) but a lone text, a question or a word of the name check, ran on one core:
 questions on the 3,464-article index took p50 38 ms against 27 ms (ONNX Runtime int8 24 ms) and
 the first answer of a process came a second later, for the longer compilation."""
+_OPENVINO_REQUESTS = 2
+"""Inference requests kept ready: calls from more threads than this wait for one."""
 _PAD_TO = 16
 """OpenVINO pads a batch's width to a multiple of this many tokens: it prepares its kernels per
 input shape and keeps them, so fewer shapes mean less work and memory (120 news articles:
 59 s and 1.8 GB peak without padding, 45 s and 1.3 GB with; 32 tokens gave no more)."""
 
-Inputs = tuple[np.ndarray, np.ndarray]
-"""One padded batch: token ids and attention mask."""
-
 
 class _OnnxRuntime:
-    """ONNX Runtime's session; batches run one after the other, each on all threads."""
+    """ONNX Runtime's session, a batch at a time on all threads (safe from several threads)."""
 
-    parallel = 1
     pad_to = 1
 
     def __init__(self, path: Path, threads: int) -> None:
@@ -270,18 +266,18 @@ class _OnnxRuntime:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def run(self, batches: Sequence[Inputs]) -> list[np.ndarray]:
-        return [
-            self.session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask})[0]
-            for ids, mask in batches
-        ]
+    def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The token states of one padded batch."""
+        inputs = {"input_ids": ids, "attention_mask": mask}
+        return self.session.run(["last_hidden_state"], inputs)[0]  # type: ignore[no-any-return]
 
 
 class _OpenVino:
-    """OpenVINO's compiled model, in bfloat16 where the CPU has it; batches run on as many
-    inference requests in parallel as OpenVINO finds best for the hint (one with LATENCY).
-    Safe to call from several threads: the requests are made once and lent to one call at a
-    time."""
+    """OpenVINO's compiled model, in bfloat16 where the CPU has it, a batch at a time. Safe to
+    call from several threads: each call borrows one of a few inference requests made once, so
+    a question asked during a long indexing call waits for one batch, not for the whole call."""
+
+    pad_to = _PAD_TO
 
     def __init__(self, path: Path, threads: int) -> None:
         ov = import_openvino()
@@ -291,31 +287,18 @@ class _OpenVino:
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         self.compiled = ov.Core().compile_model(str(path), "CPU", config)
-        self.parallel = max(1, int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
-        self.pad_to = _PAD_TO
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        for _ in range(self.parallel):
+        for _ in range(_OPENVINO_REQUESTS):
             self._idle.put(self.compiled.create_infer_request())
-        self._lending = threading.Lock()  # a call takes all the requests it needs at once
 
-    def run(self, batches: Sequence[Inputs]) -> list[np.ndarray]:
-        if not batches:
-            return []
-        with self._lending:
-            requests = [self._idle.get() for _ in range(min(self.parallel, len(batches)))]
-        results: list[np.ndarray] = []
+    def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The token states of one padded batch."""
+        request = self._idle.get()
         try:
-            for start in range(0, len(batches), len(requests)):
-                running = list(zip(requests, batches[start : start + len(requests)], strict=False))
-                for request, (ids, mask) in running:
-                    request.start_async({"input_ids": ids, "attention_mask": mask})
-                for request, _ in running:
-                    request.wait()
-                    results.append(request.get_output_tensor(0).data.copy())
+            request.infer({"input_ids": ids, "attention_mask": mask})
+            return request.get_output_tensor(0).data.copy()  # type: ignore[no-any-return]
         finally:
-            for request in requests:
-                self._idle.put(request)
-        return results
+            self._idle.put(request)
 
 
 class OnnxEncoder:
@@ -350,13 +333,9 @@ class OnnxEncoder:
     def _batches(
         self, texts: list[str], batch_size: int
     ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-        """(positions, token states, attention mask) per batch, longest texts first; the
-        runtime gets a few batches at a time (to run in parallel, with bounded memory)."""
+        """(positions, token states, attention mask) per batch, longest texts first."""
         encoded = self.tokenizer.encode_batch(texts, add_special_tokens=True)
         order = sorted(range(len(texts)), key=lambda i: -len(encoded[i].ids))
-        # a short list is cut into as many batches as the runtime runs at once
-        batch_size = max(1, min(batch_size, -(-len(texts) // self.runtime.parallel)))
-        group: list[tuple[list[int], np.ndarray, np.ndarray]] = []
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             width = max(len(encoded[i].ids) for i in rows)
@@ -368,12 +347,7 @@ class OnnxEncoder:
                 n = len(encoded[i].ids)
                 ids[r, :n] = encoded[i].ids
                 mask[r, :n] = 1
-            group.append((rows, ids, mask))
-            if len(group) == _BATCHES_PER_RUN or start + batch_size >= len(order):
-                states = self.runtime.run([(ids, mask) for _, ids, mask in group])
-                for (rows, _, mask), batch in zip(group, states, strict=True):
-                    yield rows, batch, mask
-                group = []
+            yield rows, self.runtime.run(ids, mask), mask
 
     def encode(
         self,
