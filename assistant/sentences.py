@@ -35,14 +35,14 @@ _LEADING_PUNCT = "([{“\"‘'"
 _NEVER_FINAL = frozenset(
     """
     Mr Mrs Ms Dr Prof St Jr Sr vs No Nos approx Gen Sen Rep Gov Lt Col Capt Sgt Maj Adm
-    Mt Ave Pres Supt Insp Vol vol Fig fig pp
+    Mt Ave Pres Supt Insp Vol vol Fig fig pp v
     Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Agu Agt Okt Des
     Bpk Sdr Sdri Tn Ny Nn Jl Jln Gg Kec Kab Kel Prov Ir Drs Dra Hj Moh Muh Abd Pol Kol Rp
     yth Yth dr drg hlm jl jln bpk sdr
     """.split()
 )
 # Abbreviations that end a sentence when the next word starts like a sentence does.
-_MAY_END = frozenset("etc dll dsb dst dkk tsb inc ltd corp co tbk".split())
+_MAY_END = frozenset("etc al dll dsb dst dkk tsb inc ltd corp co tbk".split())
 # Words that, after a closing quote, attribute the quote instead of starting a sentence.
 _ATTRIBUTION = frozenset(
     """
@@ -94,8 +94,8 @@ def _is_boundary(text: str, m: re.Match[str], line_start: int, line_end: int) ->
         return False
     if word.lower() in _MAY_END:
         return _starts_sentence(nxt)
-    if len(word) == 1 and word.isupper():
-        return False  # an initial: Joko S. Widodo, H. Abdul
+    if len(word) == 1 and (word.isupper() or nxt.islower()):
+        return False  # an initial (Joko S. Widodo, H. Abdul) or a species' genus (Y. p. orientalis)
     if _DOTTED.fullmatch(word):
         return False
     if word.isdigit() and len(word) <= 3:

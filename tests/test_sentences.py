@@ -193,6 +193,17 @@ LAYOUT = [
         ["Hutton terbit pada 1795 (Vol. 1, Vol. 2).", "Lihat Fig. 3 dan pp. 10-12."],
         id="volume-figure-pages",
     ),
+    pytest.param(
+        "Kasus Brown v. Board of Education. Jones et al. 1998 setuju. Oleh Jones et al. "
+        "Lalu Y. p. orientalis ditemukan.",
+        [
+            "Kasus Brown v. Board of Education.",
+            "Jones et al. 1998 setuju.",
+            "Oleh Jones et al.",
+            "Lalu Y. p. orientalis ditemukan.",
+        ],
+        id="versus-et-al-genus",
+    ),
 ]
 
 
