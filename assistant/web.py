@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
@@ -163,7 +164,18 @@ def article_from_html(
         raise ArticleError(f"{source}: not an HTML page (binary content). Give a web page.")
     try:
         doc = trafilatura.bare_extraction(
-            html, url=url or None, with_metadata=True, include_comments=False, include_tables=False
+            html,
+            url=url or None,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            # the page's own date (meta tags, structured data) or none: the extensive search
+            # guesses one from any year in the text ("should end in 2026" -> 2026-01-01)
+            date_extraction_params={
+                "extensive_search": False,
+                "original_date": True,
+                "max_date": date.today().isoformat(),
+            },
         )
     except Exception as exc:  # lxml and trafilatura raise many types on broken markup
         raise ArticleError(f"{source}: the page cannot be parsed ({exc}).") from exc

@@ -97,6 +97,14 @@ def test_a_page_becomes_an_article_with_its_metadata(site: str) -> None:
     assert fetch_article(f"{site}/moved", LOCAL).id == article.id
 
 
+def test_a_page_without_a_date_gets_none_from_its_text() -> None:
+    undated = PAGE.replace('<meta property="article:published_time" content="2024-05-03">', "")
+    undated = undated.replace("to last two years", "to end in 2026")
+    article = article_from_html(undated, source="undated.html")
+    assert article.published == ""  # not 2026-01-01 guessed from "end in 2026"
+    assert "end in 2026" in article.text
+
+
 @pytest.mark.parametrize(
     ("path", "limits", "message"),
     [
