@@ -145,9 +145,9 @@ def compose_answer(
         )
         for n, e in enumerate(ordered, start=1)
     )
-    quotes = " ".join(f"{_quoted(c.text)} [{c.n}]" for c in citations)
     lead = _LEAD_TEXT.get(lang, _LEAD_TEXT["en"])
-    return Answer(question, f"{lead} {quotes}", False, citations, dict(timings_ms or {}))
+    text = f"{lead} {_quotes(citations)}"
+    return Answer(question, text, False, citations, dict(timings_ms or {}))
 
 
 CONTEXT_SENTENCES = 2
@@ -158,6 +158,11 @@ _MARKER = re.compile(r"\[(\d+)\]")
 def source_label(citation: Citation) -> str:
     """Where a citation comes from, as the sources list names it."""
     return f"{citation.title} (article {citation.article_id}, sentence {citation.sentence + 1})"
+
+
+def _quotes(citations: Sequence[Citation]) -> str:
+    """The cited sentences quoted, each followed by its marker [n]."""
+    return " ".join(f"{_quoted(c.text)} [{c.n}]" for c in citations)
 
 
 def _quoted(sentence: str) -> str:
@@ -193,13 +198,21 @@ def render_answer(
         return "\n".join(lines)
     by_n = {c.n: c for c in answer.citations}
 
-    def marker(match: re.Match[str]) -> str:
-        c = by_n.get(int(match.group(1)))
-        if c is None:
-            return match.group(0)
+    def link(c: Citation) -> str:
         return f'<a class="cite-marker" href="#{key}-{c.n}" title="{escape(c.text)}">[{c.n}]</a>'
 
-    body = _MARKER.sub(marker, escape(answer.answer)).replace("\n", "<br>")
+    def marker(match: re.Match[str]) -> str:
+        c = by_n.get(int(match.group(1)))
+        return match.group(0) if c is None else link(c)
+
+    quotes = _quotes(answer.citations)
+    if answer.backend == "extractive" and quotes and answer.answer.endswith(quotes):
+        # only the markers after the quotes link: a "[2]" inside a quoted sentence is its text
+        lead = escape(answer.answer[: -len(quotes)])
+        body = lead + " ".join(f"{escape(_quoted(c.text))} {link(c)}" for c in answer.citations)
+    else:
+        body = _MARKER.sub(marker, escape(answer.answer))
+    body = body.replace("\n", "<br>")
     kind = "answer abstained" if answer.abstained else "answer"
     parts = [f'<div class="{kind}"><p>{body}</p>']
     if answer.notice:

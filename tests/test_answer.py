@@ -1,0 +1,31 @@
+"""Extractive answers and their HTML: unit tests on small made-up evidence."""
+
+from __future__ import annotations
+
+from assistant.answer import compose_answer, render_answer
+from assistant.articles import article_from_text
+from assistant.retrieval import Evidence
+from assistant.sentences import split_sentences
+from assistant.store import StoredArticle, group_chunks
+
+TEXT = (
+    "Rail traffic grew again last year. Passengers rose to 12 million in 2023 [2]. "
+    "The operator ordered ten new trains."
+)
+
+
+def test_only_the_answers_own_markers_link_to_sources() -> None:
+    article = article_from_text(TEXT, title="Rail report")
+    sentences = split_sentences(article.text)
+    stored = StoredArticle(article, tuple(sentences), group_chunks(sentences), "2026-11-27")
+    evidence = [Evidence(stored, sentences[1], 1.6), Evidence(stored, sentences[2], 1.5)]
+    answer = compose_answer("How many passengers?", evidence)
+    assert answer.answer == (
+        "According to the articles: “Passengers rose to 12 million in 2023 [2].” [1] "
+        "“The operator ordered ten new trains.” [2]"
+    )
+    html = render_answer(answer, html=True, key="k")
+    # the article's own "[2]" stays text; the answer's [1] and [2] link to their sources
+    assert html.count('class="cite-marker"') == 2
+    assert 'in 2023 [2].” <a class="cite-marker" href="#k-1"' in html
+    assert 'ten new trains.” <a class="cite-marker" href="#k-2"' in html
