@@ -10,6 +10,7 @@ server restart.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from html import escape
@@ -22,7 +23,7 @@ import gradio as gr  # noqa: E402
 
 from .answer import render_answer  # noqa: E402
 from .articles import Article, article_from_text, load_article  # noqa: E402
-from .core import AddReport, Assistant, check_question  # noqa: E402
+from .core import MAX_QUESTION_CHARS, AddReport, Assistant, check_question  # noqa: E402
 from .errors import ArticleError, AssistantError  # noqa: E402
 from .store import StoredArticle  # noqa: E402
 
@@ -64,10 +65,24 @@ document.addEventListener("click", (event) => {
 """
 
 
+_WEB_ADDRESS = re.compile(r"(?:https?://|www\.)\S+")
+
+
 def as_text(text: str) -> str:
-    """Text shown verbatim in Markdown: no markup, no formatting characters."""
-    escaped = escape(text)
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~>" else ch for ch in escaped)
+    """Text shown verbatim in Markdown: no markup, no formatting characters. Web addresses
+    stay as written (the renderer links them and would show escapes inside them)."""
+    parts = []
+    at = 0
+    for m in _WEB_ADDRESS.finditer(text):
+        parts += [_escaped(text[at : m.start()]), escape(m.group(0), quote=False)]
+        at = m.end()
+    return "".join([*parts, _escaped(text[at:])])
+
+
+def _escaped(text: str) -> str:
+    return "".join(
+        "\\" + ch if ch in "\\`*_{}[]()#+-.!|~>" else ch for ch in escape(text, quote=False)
+    )
 
 
 def report_markdown(report: AddReport) -> str:
@@ -86,13 +101,14 @@ def report_markdown(report: AddReport) -> str:
 
 
 def article_rows(articles: Sequence[StoredArticle]) -> list[list[Any]]:
-    """The article table: title, language, sentences, date, id."""
+    """The article table: title, language, sentences, published, added, id."""
     return [
         [
             a.article.title,
             a.article.lang,
             len(a.sentences),
-            a.article.published or a.added[:10],
+            a.article.published,
+            a.added[:10],
             a.id,
         ]
         for a in articles
@@ -122,9 +138,13 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
     """The chat window over ``assistant`` (not launched; see ``launch``)."""
     settings = assistant.settings
 
+    def article_choices(articles: Sequence[StoredArticle] | None = None) -> list[tuple[str, str]]:
+        articles = assistant.articles() if articles is None else articles
+        return [(f"{a.article.title} ({a.id[:8]})", a.id) for a in articles]
+
     def article_views() -> tuple[Any, Any, Any]:
         articles = assistant.articles()
-        options = [(f"{a.article.title} ({a.id[:8]})", a.id) for a in articles]
+        options = article_choices(articles)
         return (
             article_rows(articles),
             gr.update(choices=options),
@@ -134,16 +154,24 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
     # -- chat -------------------------------------------------------------------------------
     def respond(
         question: str, scope: list[str] | None, chat: dict[str, Any]
-    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+    ) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
         chat = chat or EMPTY_CHAT
         messages, questions = list(chat["messages"]), list(chat["questions"])
+        skip = gr.skip()
         try:
             question = check_question(question)
         except AssistantError as exc:
-            yield gr.skip(), gr.skip(), f"⚠️ {as_text(str(exc))}", gr.skip()
+            yield skip, skip, f"⚠️ {as_text(str(exc))}", skip, skip
+            return
+        indexed = assistant.store.ids()
+        if scope and not set(scope) <= indexed:  # removed meanwhile (in another window)
+            kept = [a for a in scope if a in indexed]
+            message = "⚠️ A chosen article was removed meanwhile: choose the articles again."
+            yield skip, skip, message, skip, gr.update(choices=article_choices(), value=kept)
             return
         shown = [*messages, {"role": "user", "content": as_text(question)}]
-        yield [*shown, {"role": "assistant", "content": _SEARCHING}], "", "", gr.skip()
+        # the box is emptied once: what the user types while the answer comes stays
+        yield [*shown, {"role": "assistant", "content": _SEARCHING}], "", "", skip, skip
         written = ""
         try:  # a chat model's text streams in; the checked answer replaces it at the end
             for item in assistant.ask_stream(
@@ -152,16 +180,17 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                 if isinstance(item, str):
                     written += item
                     streaming = {"role": "assistant", "content": as_text(written) + " …"}
-                    yield [*shown, streaming], "", "", gr.skip()
+                    yield [*shown, streaming], skip, skip, skip, skip
                 else:
                     answer = item
         except AssistantError as exc:
-            yield messages, question, f"⚠️ {as_text(str(exc))}", gr.skip()
+            yield messages, question, f"⚠️ {as_text(str(exc))}", skip, skip
             return
         articles = {a.id: a for a in assistant.articles()}
         html = render_answer(answer, html=True, articles=articles, key=f"m{len(shown)}")
         messages = [*shown, {"role": "assistant", "content": html}]
-        yield messages, "", "", {"messages": messages, "questions": [*questions, question]}
+        chat = {"messages": messages, "questions": [*questions, question]}
+        yield messages, skip, skip, chat, skip
 
     def restore(chat: dict[str, Any] | None) -> tuple[Any, ...]:
         chat = chat or EMPTY_CHAT
@@ -176,7 +205,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
 
     def add_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         if not paths:
-            return ("⚠️ Choose one or more files first.", *article_views())
+            return ("⚠️ Choose one or more files first.", *article_views(), gr.skip())
         report = AddReport()
         articles = []
         for path in paths:
@@ -186,7 +215,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                 )
             except ArticleError as exc:
                 report.errors.append(exc)
-        return added(_add(articles, report, progress))
+        return (*added(_add(articles, report, progress)), None)  # the files are done with
 
     def add_text(text: str, title: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         try:
@@ -219,27 +248,40 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         except AssistantError as exc:
             return "", f"⚠️ {as_text(str(exc))}"
 
-    def ask_removal(article_id: str | None) -> tuple[Any, str, str]:
+    def ask_removal(article_id: str | None) -> tuple[Any, str, str, str]:
+        hidden = gr.update(visible=False)
         if not article_id:
-            return gr.update(visible=False), "", "Choose an article first."
+            return hidden, "", "Choose an article first.", ""
         try:
             title = assistant.store.get(article_id).article.title
         except AssistantError as exc:
-            return gr.update(visible=False), "", f"⚠️ {as_text(str(exc))}"
+            return hidden, "", f"⚠️ {as_text(str(exc))}", ""
         question = f"Remove **{as_text(title)}**? It will no longer be cited."
-        return gr.update(visible=True), question, ""
+        return gr.update(visible=True), question, "", article_id
 
-    def remove(article_id: str | None) -> tuple[Any, ...]:
+    def remove(article_id: str, scope: list[str] | None) -> tuple[Any, ...]:
+        """Remove the article the confirmation named; it leaves the chosen articles too."""
         hidden = gr.update(visible=False)
         try:
-            stored = assistant.remove(article_id or "")
+            stored = assistant.remove(article_id)
         except AssistantError as exc:
             return (hidden, f"⚠️ {as_text(str(exc))}", gr.skip(), *article_views())
         message = f"Removed **{as_text(stored.article.title)}**."
-        return (hidden, message, "", *article_views())
+        articles = assistant.articles()
+        options = article_choices(articles)
+        kept = [a for a in scope or [] if a != stored.id]
+        return (
+            hidden,
+            message,
+            "",
+            article_rows(articles),
+            gr.update(choices=options, value=kept),
+            gr.update(choices=options, value=None),
+        )
 
     with gr.Blocks(title="News assistant", analytics_enabled=False) as app:
         chat_state = gr.BrowserState(EMPTY_CHAT, storage_key=STORAGE_KEY, secret=secret)
+        removal = gr.State("")  # the article the open confirmation names
         gr.Markdown(
             "## News assistant\nAsk about the indexed news articles, in English or "
             "Indonesian. Every answer cites the sentences it rests on: click a marker such as "
@@ -253,7 +295,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                     latex_delimiters=[],
                     height=560,
                     feedback_options=None,
-                    buttons=["copy"],
+                    buttons=[],  # a copy button would copy the answer's HTML
                 )
                 with gr.Row():
                     question = gr.Textbox(
@@ -262,7 +304,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                         show_label=False,
                         elem_id="question",
                         scale=8,
-                        max_length=4000,
+                        max_length=MAX_QUESTION_CHARS,
                     )
                     ask_button = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
                 notice = gr.Markdown(elem_id="chat-notice")
@@ -276,8 +318,8 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                     clear = gr.Button("New conversation", elem_id="new-conversation", scale=1)
             with gr.Tab("Articles", id="articles"):
                 table = gr.Dataframe(
-                    headers=["Title", "Language", "Sentences", "Date", "Id"],
-                    datatype=["str", "str", "number", "str", "str"],
+                    headers=["Title", "Language", "Sentences", "Published", "Added", "Id"],
+                    datatype=["str", "str", "number", "str", "str", "str"],
                     interactive=False,
                     elem_id="article-table",
                     label="Indexed articles",
@@ -320,19 +362,24 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
 
         views = [table, scope, picked]
         ask_inputs = [question, scope, chat_state]
-        ask_outputs = [chatbot, question, notice, chat_state]
+        ask_outputs = [chatbot, question, notice, chat_state, scope]
         question.submit(respond, ask_inputs, ask_outputs)
         ask_button.click(respond, ask_inputs, ask_outputs)
         clear.click(new_conversation, None, [chatbot, notice, chat_state])
+        chatbot.clear(new_conversation, None, [chatbot, notice, chat_state])
         app.load(restore, [chat_state], [chatbot, *views])
-        add_files_button.click(add_files, [files], [add_status, *views])
+        add_files_button.click(add_files, [files], [add_status, *views, files])
         add_text_button.click(add_text, [paste_text, paste_title], [add_status, *views])
         url.submit(add_url, [url], [add_status, *views])
         add_url_button.click(add_url, [url], [add_status, *views])
         read_button.click(read, [picked], [reader, manage_status])
-        remove_button.click(ask_removal, [picked], [confirm_row, confirm_text, manage_status])
+        remove_button.click(
+            ask_removal, [picked], [confirm_row, confirm_text, manage_status, removal]
+        )
         cancel.click(lambda: gr.update(visible=False), None, [confirm_row])
-        confirm.click(remove, [picked], [confirm_row, manage_status, reader, *views])
+        # a confirmation names the article picked when it opened: another pick closes it
+        picked.change(lambda: gr.update(visible=False), None, [confirm_row])
+        confirm.click(remove, [removal, scope], [confirm_row, manage_status, reader, *views])
     return app
 
 

@@ -142,13 +142,36 @@ def test_the_conversation_survives_a_reload(page) -> None:
     page.wait_for_function("() => !document.querySelector('#chat a.cite-marker')")
 
 
+def test_the_conversations_own_clear_button_forgets_it(page) -> None:
+    ask(page, SEED_QUESTION)
+    page.click("#chat button[aria-label='Clear']")
+    page.wait_for_function("() => !document.querySelector('#chat a.cite-marker')")
+    page.wait_for_timeout(500)  # the emptied conversation is saved in the browser
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_timeout(1000)
+    assert page.locator("#chat [data-testid=bot]").count() == 0
+
+
+def test_text_is_shown_verbatim_in_markdown() -> None:
+    from assistant.ui import as_text
+
+    assert as_text("Biden's *talk* #1") == "Biden's \\*talk\\* \\#1"
+    assert as_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
+    # an address stays as written: the renderer links it and would show escapes inside it
+    assert as_text("see https://www.example.com/a-b_c.html now.") == (
+        "see https://www.example.com/a-b_c.html now\\."
+    )
+
+
 def test_upload_ask_remove_then_abstain(page) -> None:
     open_tab(page, "Add articles")
     page.set_input_files("#upload input[type=file]", str(FIXTURES / "rivertown-stadium.txt"))
     page.click("#add-files")
     status = add_status(page, "Added")
     assert "Rivertown FC to build a new stadium" in status
-    # the same file again is recognised, not indexed twice
+    # the same file again is recognised, not indexed twice (an add empties the file list)
+    page.set_input_files("#upload input[type=file]", str(FIXTURES / "rivertown-stadium.txt"))
     page.click("#add-files")
     assert "Already indexed" in add_status(page, "Already indexed")
 
@@ -177,6 +200,51 @@ def test_upload_ask_remove_then_abstain(page) -> None:
     answer = ask(page, STADIUM_QUESTION)
     assert answer.locator(".answer.abstained").count() == 1
     assert answer.locator("details.cite").count() == 0
+
+
+def pick_article(page, title: str) -> None:
+    page.click("#article-pick input")
+    page.get_by_role("option", name=title, exact=False).click()
+
+
+def test_removal_removes_the_named_article_and_leaves_the_scope(page) -> None:
+    open_tab(page, "Add articles")
+    for title, text in [
+        ("Ferry's timetable", "The island ferry now sails every hour. The first boat leaves at 6."),
+        ("Library hours", "The town library opens on Sundays from May. It closes at 5 pm."),
+    ]:
+        page.fill("#paste-title textarea, #paste-title input", title)
+        page.fill("#paste-text textarea", text)
+        page.click("#add-text")
+        add_status(page, f"Added {title}")  # an apostrophe shows as one
+    open_tab(page, "Chat")
+    page.click("#scope input")
+    page.get_by_role("option", name="Ferry's timetable", exact=False).click()
+    page.keyboard.press("Escape")
+
+    open_tab(page, "Articles")
+    pick_article(page, "Ferry's timetable")
+    page.click("#remove")
+    page.wait_for_selector("#confirm-remove", state="visible")
+    assert "Ferry's timetable" in page.inner_text("#confirm-text")
+    pick_article(page, "Library hours")  # another pick closes the confirmation
+    page.wait_for_selector("#confirm-remove", state="hidden")
+    pick_article(page, "Ferry's timetable")
+    page.click("#remove")
+    page.wait_for_selector("#confirm-remove", state="visible")
+    page.click("#confirm-remove")
+    page.wait_for_function(
+        "() => document.querySelector('#manage-status').innerText.includes('Removed')"
+    )
+    assert "Removed Ferry's timetable." in page.inner_text("#manage-status")
+    table = page.inner_text("#article-table")
+    assert "Ferry" not in table and "Library hours" in table
+
+    # the removed article left the scope too: questions go to all articles again
+    open_tab(page, "Chat")
+    answer = ask(page, SEED_QUESTION)
+    assert answer.locator("details.cite").count() > 0
+    assert page.inner_text("#chat-notice").strip() == ""
 
 
 def test_an_empty_question_shows_a_message(page) -> None:
