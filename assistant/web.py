@@ -47,7 +47,11 @@ class FetchLimits:
 def check_url(url: str) -> str:
     """The stripped URL, or a ``FetchError`` when it is not an http(s) address."""
     url = (url or "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is no number or out of range)
+    except ValueError as exc:  # "http://[::1", "http://host:99999/"
+        raise FetchError(f"{url!r} is not a valid web address ({exc}). Check the address.") from exc
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise FetchError(
             f"{url!r} is not a web address this assistant fetches. Give a full http:// or "

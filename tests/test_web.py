@@ -134,6 +134,15 @@ def test_only_http_addresses_are_fetched(url: str) -> None:
     assert "Give a full http:// or https:// address." in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://example.com:99999/", "http://example.com:abc/news"]
+)
+def test_malformed_addresses_are_refused(url: str) -> None:
+    with pytest.raises(FetchError) as err:
+        check_url(url)
+    assert str(err.value).startswith(f"{url!r} is not a valid web address (")
+
+
 def test_an_unknown_host_is_reported() -> None:
     with pytest.raises(FetchError) as err:
         fetch_article("http://no-such-host.invalid/a", LOCAL)
