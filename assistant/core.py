@@ -11,7 +11,13 @@ from .answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer, compose_answer
 from .articles import Article, detect_language, load_articles
 from .config import Settings
 from .errors import ArticleError, EmptyIndexError, QuestionError
-from .grounding import NameTranslations, Vocabulary, is_about_unknown_names, question_names
+from .grounding import (
+    NameTranslations,
+    Vocabulary,
+    is_about_unknown_names,
+    question_names,
+    refers_back,
+)
 from .models import Embedder, load_embedder
 from .retrieval import Evidence, Retriever
 from .sentences import split_sentences
@@ -278,7 +284,15 @@ class Assistant:
     ) -> tuple[list[Evidence], Answer]:
         """The evidence for ``query`` and the extractive answer to ``question`` from it."""
         evidence = self.retriever.retrieve(query, history=history, article_ids=scope, lang=lang)
-        if evidence and self._is_about_unknown_names(query, evidence):
+        if evidence and (
+            self._is_about_unknown_names(query, evidence)
+            # "And what did he say ...?" after a question about someone no article mentions
+            or (
+                history
+                and refers_back(query)
+                and self._is_about_unknown_names(history[-1], evidence)
+            )
+        ):
             evidence = []  # the question is about someone or something no article mentions
         answer = compose_answer(
             question,

@@ -43,6 +43,15 @@ def question_names(question: str) -> list[str]:
     ]
 
 
+REFERRING_WORDS = frozenset("he him his she her they them their dia ia beliau mereka".split())
+"""Pronouns by which a follow-up refers to someone the previous question named."""
+
+
+def refers_back(question: str) -> bool:
+    """Whether the question refers to someone by a pronoun ("And what did he say ...?")."""
+    return any(w in REFERRING_WORDS for w in _WORD.findall(question.lower()))
+
+
 class Vocabulary:
     """The words of a set of articles, grouped by first letter for loose name look-ups."""
 

@@ -98,6 +98,20 @@ def test_follow_up_question_uses_the_history(assistant: Assistant) -> None:
 
 
 @pytest.mark.parametrize(
+    "previous",
+    ["What did Zelensky say about the talks?", "Apa kata Zelensky tentang perundingan?"],
+)
+def test_a_follow_up_about_someone_no_article_names_abstains(
+    assistant: Assistant, previous: str
+) -> None:
+    # "he" is Zelensky: Peskov's words are no answer, though "Biden's message" finds them
+    answer = assistant.ask(FOLLOW_UP, history=[previous])
+    assert answer.abstained and not answer.citations
+    # without a pronoun, a question after it stands on its own
+    assert not assistant.ask(PESKOV_EN, history=[previous]).abstained
+
+
+@pytest.mark.parametrize(
     ("question", "text"),
     [
         ("What did Zelensky say about the talks?", ABSTAIN_EN),
