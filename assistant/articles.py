@@ -65,6 +65,20 @@ def detect_language(text: str) -> str:
     return "en"
 
 
+def readable(text: str) -> str:
+    """``text`` with undecodable bytes made visible: a command-line argument or a file name
+    that is not UTF-8 reaches Python as lone surrogates, which no JSON reader, tokenizer or
+    web page accepts; they become U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # surrogates that surrogateescape did not make
+            return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def make_title(text: str) -> str:
     """Title from the first Markdown heading or first non-empty line, cut to 120 characters."""
     for line in text.splitlines():
@@ -99,6 +113,7 @@ def article_from_text(
     url = url.strip()
     if url and source == "<text>":
         source = url
+    source = readable(source)
     text = text.removeprefix("\ufeff")
     if not text.strip():
         what = "holds only whitespace" if text else "is empty"
@@ -106,7 +121,7 @@ def article_from_text(
     text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
     _validate(text, source)
     if title is not None:
-        title = " ".join(title.split())
+        title = _shorten(" ".join(readable(title).split()), TITLE_MAX_CHARS)
         if not title:
             raise ArticleError(
                 f"{source}: the title is empty. Give a title with text, or leave it out to use "
@@ -238,6 +253,11 @@ def _check_size(size: int, max_bytes: int, name: str) -> None:
 
 
 def _decode(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte order mark
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in data:
         raise ArticleError(f"{name}: not a text file (binary content). {_FIX}")
     try:

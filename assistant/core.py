@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer, compose_answer
-from .articles import Article, detect_language, load_articles
+from .articles import Article, detect_language, load_articles, readable
 from .config import Settings
 from .errors import ArticleError, EmptyIndexError, QuestionError
 from .grounding import (
@@ -48,9 +48,11 @@ class AddReport:
 
 def check_question(question: str | None) -> str:
     """The stripped question, or a ``QuestionError`` saying what is wrong with it."""
-    question = (question or "").strip()
+    question = readable(question or "").strip()
     if not question:
         raise QuestionError("The question is empty. Type a question about the articles.")
+    if not any(ch.isalnum() for ch in question):
+        raise QuestionError("The question has no words. Type a question about the articles.")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(
             f"The question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}."
@@ -332,7 +334,7 @@ class Assistant:
                 "Run `assistant add FILE` first."
             )
         scope = [self.store.get(a).id for a in article_ids] if article_ids else None
-        return question, [h.strip() for h in history if h and h.strip()], scope
+        return question, [readable(h).strip() for h in history if h and h.strip()], scope
 
     def ask_stream(
         self,

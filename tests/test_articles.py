@@ -19,6 +19,7 @@ from assistant.articles import (
     load_articles,
     make_title,
     read_stdin_article,
+    readable,
 )
 from assistant.errors import ArticleError
 
@@ -103,6 +104,10 @@ GOOD_FILES = [
         "en",
     ),
     ("notes.log", EN_TEXT.encode(), None, "Stocks rose on Monday.", EN_TEXT.rstrip(), "en"),
+    ("notepad-unicode.txt", EN_TEXT.encode("utf-16"), None, "Stocks rose on Monday.",
+     EN_TEXT.rstrip(), "en"),
+    ("long-title.txt", EN_TEXT.encode(), "word " * 100, ("word " * 24).strip() + "…",
+     EN_TEXT.rstrip(), "en"),
     ("blank-start.txt", b"\n\n  " + EN_TEXT.encode(), None, "Stocks rose on Monday.",
      "\n\n  " + EN_TEXT.rstrip(), "en"),
 ]  # fmt: skip
@@ -274,6 +279,17 @@ def test_folder_without_articles(tmp_path: Path) -> None:
             ".text, .html, .htm). Put the articles there as text files."
         ],
     )
+
+
+def test_undecodable_names_and_titles_become_readable(tmp_path: Path) -> None:
+    # a file name or --title that is not UTF-8 reaches Python as lone surrogates, which
+    # would make the kept article unreadable (JSON) and the tokenizer fail
+    name = b"caf\xe9.txt".decode("utf-8", "surrogateescape")
+    path = write(tmp_path, name, EN_TEXT.encode())
+    article = load_article(path, title=b"Caf\xe9 news".decode("utf-8", "surrogateescape"))
+    assert article.title == "Caf\ufffd news"
+    assert article.source == str(tmp_path / "caf\ufffd.txt")
+    assert readable("plain “text”") == "plain “text”"
 
 
 def test_title_only_with_a_single_file(tmp_path: Path) -> None:

@@ -132,6 +132,8 @@ def test_abstains_when_the_articles_do_not_answer(
         ("", "The question is empty. Type a question about the articles."),
         ("   \n\t ", "The question is empty. Type a question about the articles."),
         ("x" * 2001, "The question is 2001 characters long; keep it under 2000."),
+        ("???", "The question has no words. Type a question about the articles."),
+        (" … 🙂 ", "The question has no words. Type a question about the articles."),
     ],
 )
 def test_bad_question(empty: Assistant, question: str, message: str) -> None:
