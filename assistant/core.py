@@ -222,6 +222,7 @@ class Assistant:
 
         For an index built with another model or format, or a damaged or deleted store. The
         texts are split again with the current rules. Interrupted, it goes on when run again."""
+        self.embedder.load()  # a model that cannot load must fail before the old index goes
         rebuilt = []
         for old in self.store.start_reindex():
 

@@ -380,6 +380,20 @@ def test_a_damaged_index_names_the_fix_and_reindex_repairs_it(
     assert answer.returncode == 0 and "diulang-ulang seperti mantra" in answer.stdout
 
 
+def test_a_reindex_with_a_model_that_cannot_load_keeps_the_index(
+    index: Path, model_cache: Path, tmp_path: Path
+) -> None:
+    listed = run(index, model_cache, "list", "--json").stdout
+    missing = str(tmp_path / "no-such-model")
+    failed = run(index, model_cache, "--embedding-model", missing, "reindex")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert "Could not load the embedding model" in failed.stderr, failed.stderr
+    # nothing was taken apart: the index answers as before, without a reindex
+    assert run(index, model_cache, "list", "--json").stdout == listed
+    answer = run(index, model_cache, "ask", PESKOV)
+    assert answer.returncode == 0 and "diulang-ulang seperti mantra" in answer.stdout
+
+
 # -- a Chroma server instead of the embedded store ------------------------------------------
 
 
