@@ -6,6 +6,7 @@ message on stderr and exit status 1; bad options exit 2 (click's usage errors).
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -199,8 +200,9 @@ def ask(
 
             check_question(question)
             questions: Iterable[tuple[str, list[str]]] = [(question or "", list(history))]
-        else:
-            questions = _read_questions(file)
+        else:  # a bad first line is reported before the index is opened
+            rows = _read_questions(file)
+            questions = itertools.chain([first] if (first := next(rows, None)) else [], rows)
         assistant = obj.assistant()
         for q, h in questions:
             answer = _ask_streaming(assistant, q, h, articles or None, show=not as_json)
@@ -231,22 +233,36 @@ def _ask_streaming(
 
 def _read_questions(file: Any) -> Iterator[tuple[str, list[str]]]:
     """(question, history) of every non-blank JSONL line, or an error naming the bad line."""
-    for n, line in enumerate(file, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            q, h = row["question"], row.get("history", [])
-            if not isinstance(q, str) or not (
-                isinstance(h, list) and all(isinstance(x, str) for x in h)
-            ):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            raise AssistantError(
-                f"line {n} of {file.name}: expected a JSON object with a 'question' "
-                "string and an optional 'history' list of strings."
-            ) from None
-        yield q, h
+    from .core import check_question
+
+    n = 0
+    try:
+        for n, line in enumerate(file, start=1):  # noqa: B007 (n names the line that fails)
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                q, h = row["question"], row.get("history", [])
+                if not isinstance(q, str) or not (
+                    isinstance(h, list) and all(isinstance(x, str) for x in h)
+                ):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError):
+                raise AssistantError(
+                    f"line {n} of {file.name}: expected a JSON object with a 'question' "
+                    "string and an optional 'history' list of strings."
+                ) from None
+            try:
+                check_question(q)
+            except AssistantError as exc:
+                raise AssistantError(f"line {n} of {file.name}: {exc}") from None
+            yield q, h
+    except UnicodeDecodeError:
+        raise AssistantError(
+            f"{file.name}: not UTF-8 text"
+            + (f" after line {n}" if n else "")
+            + ". Save the file as UTF-8."
+        ) from None
 
 
 @cli.command(name="list")
@@ -363,12 +379,13 @@ def evaluate_command(
     touched (--keep-index keeps the one built). With --json and --baseline, one JSON object a
     line per system.
     """
+    from .articles import load_article
     from .evaluation import evaluate_file, load_news
 
     if distractors_limit is not None and distractors is None:
         raise click.UsageError("--distractors-limit needs --distractors.")
     with _errors():
-        extra = [p.read_text(encoding="utf-8") for p in contexts]
+        extra = [load_article(p, max_bytes=obj.settings.max_article_bytes).text for p in contexts]
         news = load_news(distractors, limit=distractors_limit) if distractors else []
         options: dict[str, Any] = dict(
             split=split, direction=direction, limit=limit, contexts=extra, articles=news,

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from .answer import Answer
 from .articles import Article, article_from_text
 from .config import Settings
-from .core import Assistant
+from .core import Assistant, check_question
 from .errors import AssistantError
 
 
@@ -55,10 +55,7 @@ def load_qa(
 ) -> list[QAItem]:
     """Read a QA file, keeping rows of ``split``/``direction`` when given."""
     items: list[QAItem] = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise AssistantError(f"Cannot read {path}: {exc.strerror}. Check the path.") from exc
+    lines = _read_lines(path)
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -75,19 +72,50 @@ def load_qa(
         if direction and row.get("direction", direction) != direction:
             continue
         gold = row.get("gold", row.get("answers", []))
+        context, history = row.get("context", ""), row.get("history", [])
+        if not (
+            isinstance(question, str)
+            and isinstance(context, str)
+            and _strings(gold)
+            and _strings(history)
+        ):
+            raise AssistantError(
+                f"{path}:{n}: 'question' and 'context' must be strings, and 'answers' (or "
+                "'gold') and 'history' lists of strings."
+            )
+        try:
+            check_question(question)
+        except AssistantError as exc:
+            raise AssistantError(f"{path}:{n}: {exc}") from None
         items.append(
             QAItem(
                 id=str(row.get("id", n)),
                 question=question,
                 gold=tuple(g for g in gold if g),
-                context=row.get("context", ""),
-                history=tuple(row.get("history", [])),
-                kind=row.get("kind", ""),
+                context=context,
+                history=tuple(history),
+                kind=str(row.get("kind", "")),
             )
         )
         if limit and len(items) >= limit:
             break
     return items
+
+
+def _read_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 file, or an error that says what is wrong with it."""
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AssistantError(f"Cannot read {path}: {exc.strerror}. Check the path.") from exc
+    except UnicodeDecodeError as exc:
+        raise AssistantError(
+            f"{path}: not UTF-8 text (byte {exc.start}). Save the file as UTF-8."
+        ) from None
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
 
 
 @dataclass
@@ -167,6 +195,7 @@ def evaluate(
 ) -> EvalResult:
     """Index ``articles``, ``contexts`` and the items' contexts into ``assistant`` and ask every
     item (``on_answer`` sees each item with its answer, e.g. to print per-question outcomes)."""
+    assistant.embedder.load()  # the indexing throughput is not the model's loading time
     t0 = time.perf_counter()
     n_sentences = 0
     for n, article in enumerate(articles, start=1):
@@ -264,11 +293,7 @@ def load_news(path: Path, *, limit: int | None = None) -> list[Article]:
     """Articles of a news file in the format of ``shared/eval/news_id.jsonl`` (JSON Lines with
     ``text`` and optional ``title``, ``url``, ``date``, ``publisher``); bad rows are errors."""
     articles: list[Article] = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise AssistantError(f"Cannot read {path}: {exc.strerror}. Check the path.") from exc
-    for n, line in enumerate(lines, start=1):
+    for n, line in enumerate(_read_lines(path), start=1):
         if not line.strip():
             continue
         if limit is not None and len(articles) >= limit:
@@ -322,6 +347,11 @@ def evaluate_file(
         model = minilm_path()  # fail before the long run when the baseline's model is missing
     items = _load_items(path, split=split, direction=direction, limit=limit)
     contexts = list(contexts)
+    if not (articles or any(c.strip() for c in contexts) or any(i.context.strip() for i in items)):
+        raise AssistantError(
+            f"{path}: no question has a 'context', so there is nothing to index. Give the "
+            "passages in each row's 'context', or as files with --context."
+        )
     ours = _evaluate_ours(
         items, settings, name="ours" if baseline else _run_name(path, split),
         threshold=threshold, contexts=contexts, articles=articles, progress=progress,

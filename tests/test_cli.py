@@ -316,6 +316,25 @@ BAD_INPUT = [
         id="blank question",
     ),
     pytest.param(
+        ["ask", "?!"],
+        1,
+        "Error: The question has no words. Type a question about the articles.",
+        id="question without words",
+    ),
+    pytest.param(
+        ["ask", "--file", "{tmp}/empty-question.jsonl"],
+        1,
+        "Error: line 1 of {tmp}/empty-question.jsonl: The question is empty. Type a question "
+        "about the articles.",
+        id="empty question in a file",
+    ),
+    pytest.param(
+        ["ask", "--file", "{tmp}/latin1.jsonl"],
+        1,
+        "Error: {tmp}/latin1.jsonl: not UTF-8 text. Save the file as UTF-8.",
+        id="question file not UTF-8",
+    ),
+    pytest.param(
         ["ask", "--bogus", PESKOV_EN], 2, "Error: No such option '--bogus'.", id="unknown option"
     ),
     pytest.param(
@@ -366,6 +385,8 @@ def test_bad_input(tmp_path: Path, invoke: Invoke, args: list[str], code: int, e
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00")
     (tmp_path / "questions.jsonl").write_text(json.dumps({"question": PESKOV_EN}) + "\n")
+    (tmp_path / "empty-question.jsonl").write_text('{"question": ""}\n' + '{"question": "x?"}\n')
+    (tmp_path / "latin1.jsonl").write_bytes('{"question": "Café?"}\n'.encode("latin-1"))
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "one.txt").write_text(BRIDGE_TEXT)
     index_dir = tmp_path / "index"

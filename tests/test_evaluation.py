@@ -40,6 +40,38 @@ def test_load_qa_reports_bad_lines(tmp_path: Path) -> None:
         load_qa(bad)
 
 
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ('{"question": 5, "answers": ["x"]}', "'question' and 'context' must be strings"),
+        ('{"question": "q?", "answers": "xyz y"}', "'answers' (or 'gold') and 'history' lists"),
+        ('{"question": "q?", "history": "abc"}', "and 'history' lists of strings"),
+        ('{"question": "  "}', "The question is empty."),
+    ],
+)
+def test_load_qa_refuses_malformed_rows(tmp_path: Path, row: str, message: str) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "ok?", "gold": ["x"]}\n' + row + "\n")
+    with pytest.raises(AssistantError) as err:
+        load_qa(bad)
+    assert str(err.value).startswith(f"{bad}:2: ") and message in str(err.value)
+
+
+def test_qa_and_news_files_that_are_not_utf8_are_refused(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes('{"question": "Café?", "text": "Café"}\n'.encode("latin-1"))
+    for load in (load_qa, load_news):
+        with pytest.raises(AssistantError, match=r"latin.jsonl: not UTF-8 text \(byte \d+\)"):
+            load(latin)
+
+
+def test_eval_without_any_passage_says_so(tmp_path: Path, settings) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "What erupted?", "gold": ["x"]}\n')
+    with pytest.raises(AssistantError, match="no question has a 'context'"):
+        evaluate_file(questions, settings)
+
+
 def test_judge_ranks_citations_by_score() -> None:
     item = QAItem("q", "?", ("gold",))
     answer = Answer("?", "", False, (_citation(1, "no", 0.5), _citation(2, "the gold one", 0.9)))
