@@ -89,18 +89,21 @@ class Settings:
 
     def normalised(self) -> Settings:
         """Return a copy with paths expanded and values checked."""
-        if self.top_k < 1:
-            raise ValueError("top_k must be at least 1")
-        if self.backend not in BACKENDS:
-            from .errors import AssistantError
+        from .errors import AssistantError
 
+        for name in _POSITIVE:
+            value = getattr(self, name)
+            if not value > 0:
+                raise AssistantError(
+                    f"{self.ENV_PREFIX}{name.upper()}={value!r} must be above 0. "
+                    "Fix or unset the variable."
+                )
+        if self.backend not in BACKENDS:
             raise AssistantError(
                 f"ASSISTANT_BACKEND={self.backend!r} is not one of {', '.join(BACKENDS)}. "
                 "Fix or unset the variable."
             )
         if self.llm not in LLM_BACKENDS:
-            from .errors import AssistantError
-
             raise AssistantError(
                 f"ASSISTANT_LLM={self.llm!r} is not one of {', '.join(LLM_BACKENDS)}. "
                 "Fix or unset the variable."
@@ -111,6 +114,17 @@ class Settings:
             articles_dir=Path(self.articles_dir).expanduser(),
             cache_dir=Path(self.cache_dir).expanduser(),
         )
+
+
+_POSITIVE = (
+    "top_k",
+    "max_article_bytes",
+    "batch_size",
+    "fetch_timeout",
+    "max_page_bytes",
+    "llm_timeout",
+)
+"""Numbers that make no sense at 0 or below (a batch of 0 texts, a 0-second timeout)."""
 
 
 def _parse(name: str, raw: str, cls: type[Settings]) -> Any:

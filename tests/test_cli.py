@@ -404,6 +404,21 @@ def test_bad_input(tmp_path: Path, invoke: Invoke, args: list[str], code: int, e
     assert not (index_dir / "index.json").exists()  # nothing was indexed
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("ASSISTANT_TOP_K", "0"), ("ASSISTANT_BATCH_SIZE", "0"), ("ASSISTANT_FETCH_TIMEOUT", "-1")],
+)
+def test_a_setting_out_of_range_is_one_line(
+    tmp_path: Path, invoke: Invoke, variable: str, value: str
+) -> None:
+    result = invoke("--index-dir", tmp_path / "index", "list", env={variable: value})
+    assert result.exit_code == 1 and result.stdout == ""
+    shown = repr(float(value)) if "TIMEOUT" in variable else value
+    assert (
+        result.stderr == f"Error: {variable}={shown} must be above 0. Fix or unset the variable.\n"
+    )
+
+
 # -- help and start-up -------------------------------------------------------------------
 
 
