@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -124,6 +124,13 @@ def group_chunks(
             chunks.append(make_chunk(len(chunks), sentences, first, i - 1))
             first = i
     return tuple(chunks)
+
+
+def _unwritable(folder: Path, why: str) -> StoreError:
+    return StoreError(
+        f"Cannot write to the index folder {folder} ({why}). Give a folder you can write to "
+        "with --index-dir (or ASSISTANT_INDEX_DIR)."
+    )
 
 
 def sentence_id(article_id: str, index: int) -> str:
@@ -230,9 +237,11 @@ class Store:
                     collection_configuration={"hnsw": {"space": "cosine"}},
                 )
             except Exception as exc:  # chromadb raises many types for a broken store
+                chroma = self.index_dir / "chroma"
+                if self._own_client and chroma.is_dir() and not os.access(chroma, os.W_OK):
+                    raise _unwritable(chroma, "Chroma writes to its folder even to answer") from exc
                 raise StoreError(
-                    f"Cannot open the Chroma store in {self.index_dir / 'chroma'}: {exc}. "
-                    f"{REINDEX_HINT}"
+                    f"Cannot open the Chroma store in {chroma}: {exc}. {REINDEX_HINT}"
                 ) from exc
         return self._collections[name]
 
@@ -269,10 +278,17 @@ class Store:
         self._generation = uuid.uuid4().hex
         _atomic_write(self.index_dir / "generation", self._generation)
 
+    def _open_lock(self) -> IO[str]:
+        """The index's lock file (the folder made when needed), or a clear error."""
+        try:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            return open(self.index_dir / ".lock", "w")  # noqa: SIM115 (the callers close it)
+        except OSError as exc:
+            raise _unwritable(self.index_dir, exc.strerror or str(exc)) from exc
+
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.index_dir / ".lock", "w") as lock:
+        with self._open_lock() as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 self._sync()  # catch up with what other processes wrote meanwhile
@@ -286,7 +302,7 @@ class Store:
         pending = self.index_dir / "pending"
         if not (pending.is_dir() and any(pending.iterdir())):
             return
-        with open(self.index_dir / ".lock", "w") as lock:
+        with self._open_lock() as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

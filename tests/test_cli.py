@@ -404,6 +404,21 @@ def test_bad_input(tmp_path: Path, invoke: Invoke, args: list[str], code: int, e
     assert not (index_dir / "index.json").exists()  # nothing was indexed
 
 
+@pytest.mark.parametrize("command", [["list"], ["add", "{tmp}/story.txt"]])
+def test_an_index_folder_that_cannot_be_written_is_one_line(
+    tmp_path: Path, invoke: Invoke, command: list[str]
+) -> None:
+    (tmp_path / "story.txt").write_text(BRIDGE_TEXT)
+    (tmp_path / "file").write_text("a file where a folder should be")
+    index = tmp_path / "file" / "index"
+    result = invoke("--index-dir", index, *[a.format(tmp=tmp_path) for a in command])
+    assert result.exit_code == 1, result.exception
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Cannot write to the index folder {index} (Not a directory). Give a folder "
+        "you can write to with --index-dir (or ASSISTANT_INDEX_DIR)."
+    )
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("ASSISTANT_TOP_K", "0"), ("ASSISTANT_BATCH_SIZE", "0"), ("ASSISTANT_FETCH_TIMEOUT", "-1")],
