@@ -396,8 +396,9 @@ class Store:
         sparse: Sequence[SparseVector] = (),
         progress: Progress | None = None,
         added: str = "",
-    ) -> StoredArticle:
+    ) -> StoredArticle | None:
         """Embed and store an article's sentences and chunks; the text file commits it.
+        ``None`` when the article is indexed already (by another process meanwhile).
 
         ``added`` keeps the date of an article that is re-indexed (default: now)."""
         if sparse and len(sparse) != len(sentences):
@@ -425,6 +426,8 @@ class Store:
         total = len(sentence_records) + len(chunk_records)
         done = 0
         with self._write_lock():
+            if article.id in self:  # added by another process since the caller looked
+                return None
             self._write_manifest()
             marker = self.index_dir / "pending" / article.id
             marker.parent.mkdir(exist_ok=True)

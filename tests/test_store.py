@@ -358,6 +358,17 @@ def test_remove_then_add_again(store: Store) -> None:
     assert sorted(store.vectors(SENTENCES, sentence_ids(again))) == sorted(sentence_ids(again))
 
 
+def test_an_article_another_process_added_meanwhile_is_not_added_again(
+    store: Store, index_dir: Path, embedder: Embedder
+) -> None:
+    article, sentences = make(EN_TEXT)
+    other = Store(index_dir, embedder)  # another process, which looked before the add
+    assert article.id not in other
+    assert store.add(article, sentences) is not None
+    assert other.add(article, sentences) is None
+    assert [a.id for a in other.articles()] == [article.id]
+
+
 # -- one embedding model per index -------------------------------------------------------
 
 
