@@ -27,6 +27,11 @@ TITLE_MAX_CHARS = 120
 _FIX = "Give a .txt or .md file with the article text, or a saved .html page."
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
 _HEADING = re.compile(r"#{1,6}(?:\s+|$)(.*)")
+# YAML front matter of Markdown files (Hugo, Jekyll): "---", "key: value" lines, "---".
+_FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[ \t]*[\w-]+:.*\n|[ \t]+.*\n|[ \t]*\n)*)---[ \t]*\n")
+_FRONT_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(?<!\w)(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1(?!\w)")
 # Unicode category Cc minus the whitespace controls (tab, newlines, vertical tab, form feed).
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # Language id reads only the start: a few thousand words decide it, and the DFA walk is in Python.
@@ -80,15 +85,26 @@ def readable(text: str) -> str:
 
 
 def make_title(text: str) -> str:
-    """Title from the first Markdown heading or first non-empty line, cut to 120 characters."""
+    """Title from the first Markdown heading or first non-empty line, cut to 120 characters,
+    without Markdown's links and emphasis marks."""
     for line in text.splitlines():
         line = line.strip()
         heading = _HEADING.fullmatch(line)
         if heading:
             line = re.sub(r"\s+#+$", "", heading.group(1)).strip()
-        if line:
+        line = _MD_EMPHASIS.sub(r"\2", _MD_LINK.sub(r"\1", line))
+        if line.strip():
             return _shorten(" ".join(line.split()), TITLE_MAX_CHARS)
     return ""
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """(the text without its YAML front matter, the front matter's title or "")."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return text, ""
+    title = _FRONT_TITLE.search(match.group(1))
+    return text[match.end() :], title.group(1).strip("'\"").strip() if title else ""
 
 
 def _shorten(line: str, limit: int) -> str:
@@ -119,6 +135,9 @@ def article_from_text(
         what = "holds only whitespace" if text else "is empty"
         raise ArticleError(f"{source}: {what}, there is no article text. {_FIX}")
     text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
+    text, front_title = split_front_matter(text)
+    if title is None and front_title:
+        title = front_title
     _validate(text, source)
     if title is not None:
         title = _shorten(" ".join(readable(title).split()), TITLE_MAX_CHARS)

@@ -381,11 +381,29 @@ LONG = "Kata " * 30  # 150 characters of five-letter words
         ("x" * 130, "x" * 119 + "…"),
         ("Word, " * 25, ("Word, " * 20)[:-2] + "…"),
         ("", ""),
+        (
+            "# Jakarta floods *worsen* after [heavy](http://x.com) rain",
+            "Jakarta floods worsen after heavy rain",
+        ),
+        ("**Breaking**: __big__ `code` news\nBody", "Breaking: big code news"),
+        ("snake_case_name and 2*3*4", "snake_case_name and 2*3*4"),
     ],
 )
 def test_make_title(text: str, title: str) -> None:
     assert make_title(text) == title
     assert len(make_title(text)) <= 120
+
+
+def test_markdown_front_matter_gives_the_title_and_is_not_article_text() -> None:
+    body = "Harga beras di pasar Jakarta naik lagi minggu ini. Pedagang menyebut pasokan berkurang."
+    front = '---\ntitle: "Harga beras naik"\ndate: 2024-01-02\ntags:\n  - ekonomi\n---\n\n'
+    article = article_from_text(front + body)
+    assert (article.title, article.text.strip()) == ("Harga beras naik", body)
+    assert article.id == article_from_text(body).id  # the same text, the same article
+    assert article_from_text(front + body, title="Own").title == "Own"
+    # a rule line that opens ordinary text is text, not front matter
+    text = "---\nHarga beras naik.\n---\n" + body
+    assert article_from_text(text).text == text
 
 
 @pytest.mark.parametrize(
