@@ -277,6 +277,8 @@ def _decode(data: bytes, name: str) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             pass
+    if data.startswith(b"%PDF-"):
+        raise ArticleError(f"{name}: a PDF file, which this assistant does not read. {_FIX}")
     if b"\x00" in data:
         raise ArticleError(f"{name}: not a text file (binary content). {_FIX}")
     try:

@@ -166,8 +166,8 @@ class Assistant:
                     progress(a, done, total)
 
             stored = self.add(article, progress=step)
-            if stored is None:
-                report.unchanged.append(article)
+            if stored is None:  # reported as indexed (its title, not one given this time)
+                report.unchanged.append(self.store.get(article.id).article)
             else:
                 report.added.append(stored)
         return report

@@ -238,6 +238,9 @@ def test_add_list_remove(tmp_path: Path, invoke: Invoke, embedder) -> None:
         f"Unchanged {stadium.id}  Rivertown FC to build a new stadium  (already indexed)\n",
         "",
     )
+    # a new title does not change an indexed article: the report names the kept one
+    retitled = invoke("--index-dir", index_dir, "add", "--title", "Other title", stadium_file)
+    assert retitled.stdout == again.stdout
 
     piped = invoke(
         "--index-dir", index_dir, "add", "-", "--title", "Harbour bridge reopens", input=BRIDGE_TEXT
