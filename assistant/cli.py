@@ -535,8 +535,9 @@ def serve(obj: _Context, host: str, port: int, auth: str | None, share: bool) ->
         assistant.embedder.load()  # before the first question, and its errors at start-up
         from .ui import launch
 
+        app = launch(assistant, host=host, port=port, auth=login, share=share, block=False)
         click.echo(f"Chat window: http://{host}:{port} (Ctrl+C stops it)", err=True)
-        launch(assistant, host=host, port=port, auth=login, share=share)
+    app.block_thread()
 
 
 def main() -> None:

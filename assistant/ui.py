@@ -9,9 +9,11 @@ server restart.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from html import escape
 from pathlib import Path
@@ -398,6 +400,30 @@ def ui_secret(index_dir: Path) -> str:
     return secret
 
 
+def check_address(host: str, port: int) -> None:
+    """Fail with a clear message when the chat window cannot listen on ``host:port``."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError) as exc:
+        raise AssistantError(
+            f"Cannot serve on {host}: not a host name or address ({exc}). Give an address of "
+            "this machine: 127.0.0.1 (this machine only) or 0.0.0.0 (the network)."
+        ) from exc
+    with socket.socket(family, kind) as probe:
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise AssistantError(
+                    f"Cannot serve on {host}:{port}: the port is in use. Choose another port "
+                    "with --port."
+                ) from exc
+            raise AssistantError(
+                f"Cannot serve on {host}:{port} ({exc.strerror}). Give an address of this "
+                "machine: 127.0.0.1 (this machine only) or 0.0.0.0 (the network)."
+            ) from exc
+
+
 def launch(
     assistant: Assistant,
     *,
@@ -409,6 +435,7 @@ def launch(
 ) -> gr.Blocks:
     """Build and serve the chat window (``auth``: the login); with ``block=False`` return
     once it is up."""
+    check_address(host, port)
     app = build_app(assistant, secret=ui_secret(assistant.store.index_dir))
     app.queue(default_concurrency_limit=4)
     try:

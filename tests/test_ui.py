@@ -153,6 +153,23 @@ def test_the_conversations_own_clear_button_forgets_it(page) -> None:
     assert page.locator("#chat [data-testid=bot]").count() == 0
 
 
+def test_an_address_the_window_cannot_listen_on_is_one_clear_error() -> None:
+    from assistant.errors import AssistantError
+    from assistant.ui import check_address
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(AssistantError, match="the port is in use. Choose another port"):
+            check_address("127.0.0.1", port)
+    with pytest.raises(AssistantError, match="256.1.1.1: not a host name or address"):
+        check_address("256.1.1.1", free_port())
+    with pytest.raises(AssistantError, match=r"Cannot assign requested address\). Give an"):
+        check_address("192.0.2.1", free_port())  # TEST-NET-1: no machine's own address
+    check_address("127.0.0.1", free_port())
+
+
 def test_text_is_shown_verbatim_in_markdown() -> None:
     from assistant.ui import as_text
 
