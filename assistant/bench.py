@@ -110,6 +110,9 @@ class BenchResult:
             ("cold start", self.cold_start_s, self.plain_cold_start_s, "s"),
             ("cold start peak memory", self.cold_peak_mb, self.plain_cold_peak_mb, "MB"),
         ):
+            if name.startswith("cold") and not a:  # not measured (--cold-starts 0)
+                rows.append((f"{name} ({unit})", "", "", ""))
+                continue
             rows.append((f"{name} ({unit})", f"{a:.1f}", f"{b:.1f}", ratio(a, b)))
         rows.append(("ingest process peak memory (MB)", f"{self.ingest_peak_mb:.0f}", "", ""))
         rows.append(
