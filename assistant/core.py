@@ -166,10 +166,20 @@ class Assistant:
                     progress(a, done, total)
 
             stored = self.add(article, progress=step)
-            if stored is None:  # reported as indexed (its title, not one given this time)
-                report.unchanged.append(self.store.get(article.id).article)
-            else:
+            if stored is not None:
                 report.added.append(stored)
+                continue
+            kept = self.store.get(article.id).article
+            if kept.text.split() == article.text.split():  # reported with its kept title
+                report.unchanged.append(kept)
+            else:  # the same address, another text: an updated page, or a clash
+                report.errors.append(
+                    ArticleError(
+                        f"{article.source}: the indexed article {article.id} ({kept.title}) "
+                        f"has the same address ({article.url}) but another text. Remove it "
+                        f"first (`assistant remove {article.id}`) to index this one."
+                    )
+                )
         return report
 
     def add_paths(

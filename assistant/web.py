@@ -191,9 +191,7 @@ def article_from_html(
         )
     # trafilatura joins paragraphs with one newline; a blank line keeps them apart for people
     paragraphs = [p.strip() for p in text.splitlines() if p.strip()]
-    canonical = (getattr(doc, "url", None) or url or "").strip()
-    if canonical and urlsplit(canonical).scheme not in ("http", "https"):
-        canonical = url
+    canonical = _own_canonical((getattr(doc, "url", None) or "").strip(), url)
     return article_from_text(
         "\n\n".join(paragraphs),
         title=title if title is not None else (getattr(doc, "title", None) or None),
@@ -202,6 +200,16 @@ def article_from_html(
         published=getattr(doc, "date", None) or "",
         publisher=getattr(doc, "sitename", None) or getattr(doc, "hostname", None) or "",
     )
+
+
+def _own_canonical(canonical: str, fetched: str) -> str:
+    """The page's canonical address when it can name this article, else the fetched one ("" for
+    a file). Many sites point the canonical link of every page at their home page, which would
+    make all their articles one."""
+    parts = urlsplit(canonical)
+    if parts.scheme not in ("http", "https") or parts.path.strip("/") == "":
+        return fetched
+    return canonical
 
 
 def fetch_article(

@@ -189,6 +189,24 @@ def test_answer_to_json(assistant: Assistant) -> None:
 # -- adding, scoping and removing ---------------------------------------------------------
 
 
+def test_another_text_at_an_indexed_address_is_reported_not_dropped(
+    assistant: Assistant,
+) -> None:
+    url = "https://news.example/rivertown-stadium"
+    first = article_from_text(STADIUM_TEXT, url=url)
+    assert assistant.add_articles([first]).added
+    edited = article_from_text(STADIUM_TEXT.replace("45,000", "50,000"), url=url)
+    report = assistant.add_articles([edited, first])
+    assert (report.added, report.unchanged) == ([], [first])
+    (error,) = report.errors
+    assert str(error) == (
+        f"{url}: the indexed article {first.id} (Rivertown FC to build a new stadium) has the "
+        f"same address ({url}) but another text. Remove it first (`assistant remove "
+        f"{first.id}`) to index this one."
+    )
+    assistant.remove(first.id)
+
+
 def test_adding_the_same_article_twice(assistant: Assistant) -> None:
     seed = load_article(SEED)
     assert assistant.add(seed) is None

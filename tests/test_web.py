@@ -97,6 +97,19 @@ def test_a_page_becomes_an_article_with_its_metadata(site: str) -> None:
     assert fetch_article(f"{site}/moved", LOCAL).id == article.id
 
 
+def test_a_canonical_link_to_the_home_page_does_not_name_the_article() -> None:
+    home = PAGE.replace("https://coast.example/news/harbour-budget", "https://coast.example/")
+    other = home.replace("Harbour budget approved", "Ferry timetable changes").replace(
+        "12 million euros for the harbour", "a new ferry timetable for the island"
+    )
+    first = article_from_html(home, source="a.html")
+    second = article_from_html(other, source="b.html")
+    assert first.url == second.url == ""  # a saved page: its id comes from its text
+    assert first.id != second.id
+    fetched = article_from_html(home, source="x", url="https://coast.example/news/1")
+    assert fetched.url == "https://coast.example/news/1"
+
+
 def test_a_page_without_a_date_gets_none_from_its_text() -> None:
     undated = PAGE.replace('<meta property="article:published_time" content="2024-05-03">', "")
     undated = undated.replace("to last two years", "to end in 2026")
