@@ -190,9 +190,10 @@ def load_article(
         raise ArticleError(f"{name}: cannot read the file ({exc.strerror}). Check it.") from exc
     _check_size(len(data), max_bytes, name)
     if file.suffix.lower() in HTML_SUFFIXES:
-        from .web import article_from_html
+        from .web import article_from_html, decode_html
 
-        return article_from_html(_decode(data, name), source=name, title=title)
+        html = decode_html(data) if b"\x00" not in data else None  # its <meta> charset
+        return article_from_html(html or _decode(data, name), source=name, title=title)
     return article_from_text(_decode(data, name), title=title, source=name)
 
 

@@ -10,6 +10,7 @@ it to the article text plus its metadata (title, publisher, date, canonical addr
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -147,15 +148,32 @@ def _too_large(url: str, limits: FetchLimits) -> FetchError:
     )
 
 
-def _decode_page(body: bytes, charset: str | None) -> str:
-    for encoding in (charset, "utf-8", "cp1252"):
+_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
+
+
+def decode_html(body: bytes, charset: str | None = None) -> str | None:
+    """An HTML page's text: in the server's ``charset``, else UTF-8 when it is valid UTF-8,
+    else in the charset the page declares in a ``<meta>`` tag (None when none of them fits)."""
+    declared = _META_CHARSET.search(body[:4096])
+    meta = declared.group(1).decode("ascii", "replace") if declared else None
+    for encoding in (charset, "utf-8-sig", meta):
         if not encoding:
             continue
         try:
             return body.decode(encoding)
         except (LookupError, UnicodeDecodeError):
             continue
-    return body.decode("utf-8", "replace")
+    return None
+
+
+def _decode_page(body: bytes, charset: str | None) -> str:
+    text = decode_html(body, charset)
+    if text is not None:
+        return text
+    try:
+        return body.decode("cp1252")
+    except UnicodeDecodeError:
+        return body.decode("utf-8", "replace")
 
 
 def article_from_html(

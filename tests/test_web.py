@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from assistant.articles import load_article
 from assistant.errors import ArticleError, FetchError
 from assistant.web import FetchLimits, article_from_html, check_url, fetch_article
 
@@ -108,6 +109,28 @@ def test_a_canonical_link_to_the_home_page_does_not_name_the_article() -> None:
     assert first.id != second.id
     fetched = article_from_html(home, source="x", url="https://coast.example/news/1")
     assert fetched.url == "https://coast.example/news/1"
+
+
+@pytest.mark.parametrize(
+    ("charset", "title", "body"),
+    [
+        ("iso-8859-2", "Łódź: budżet zatwierdzony", "Rada miasta Łodzi zatwierdziła budżet."),
+        ("windows-1251", "Бюджет утвержден", "Городской совет утвердил новый бюджет."),
+    ],
+)
+def test_a_saved_page_is_read_in_the_charset_it_declares(
+    tmp_path, charset: str, title: str, body: str
+) -> None:
+    page = (
+        f'<html><head><meta charset="{charset}"><title>{title}</title></head><body>'
+        f"<article><h1>{title}</h1>"
+        + f"<p>{body} {body} {body}</p>" * 3
+        + "</article></body></html>"
+    )
+    path = tmp_path / "page.html"
+    path.write_bytes(page.encode(charset))
+    article = load_article(path)
+    assert article.title == title and body in article.text  # not mojibake, not refused
 
 
 def test_a_page_without_a_date_gets_none_from_its_text() -> None:
