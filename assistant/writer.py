@@ -9,6 +9,7 @@ model fails (server down, timeout, malformed reply), the answer is the extractiv
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 STREAM_TIMEOUTS = 5
 """A whole streamed answer may take this many times the timeout (each read waits one timeout)."""
 MAX_REWRITE_CHARS = 500
+_LABEL = re.compile(r"^(?:standalone question|question|pertanyaan)\s*:\s*", re.IGNORECASE)
+"""A label a chat model puts before its rewritten question ("Standalone question: ...")."""
 TRANSLATION_CACHE = 4096
 
 
@@ -65,7 +68,9 @@ class AnswerWriter:
         except Exception as exc:  # any client error: the server is not answering
             return "", self.failure(exc), True
         lines = [line.strip().strip("\"“”'").strip() for line in reply.splitlines()]
-        standalone = next((line for line in lines if line), "")
+        # the first line that is not a preamble ("Sure! Here is the standalone question:")
+        standalone = next((line for line in lines if line and not line.endswith(":")), "")
+        standalone = _LABEL.sub("", standalone).strip().strip("\"“”'").strip()
         if not standalone or len(standalone) > MAX_REWRITE_CHARS:
             return "", "The chat model did not rewrite the follow-up into a usable question.", False
         return standalone, "", False

@@ -348,6 +348,24 @@ def test_a_follow_up_is_rewritten_before_retrieval(serve) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        STANDALONE,
+        f"Sure! Here is the standalone question:\n\n{STANDALONE}",
+        f"Standalone question: {STANDALONE}",
+        f'"{STANDALONE}"\nI replaced "he" by the name.',
+    ],
+)
+def test_a_rewrite_is_the_question_without_the_models_preamble(reply: str, embedder) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.writer import AnswerWriter
+
+    writer = AnswerWriter(FakeListChatModel(responses=[reply]), embedder, backend="fake")
+    assert writer.rewrite(FOLLOW_UP, [PESKOV_EN]) == (STANDALONE, "", False)
+
+
 def test_without_a_model_a_follow_up_is_not_rewritten(assistant: Assistant) -> None:
     final = assistant.ask(FOLLOW_UP, history=[PESKOV_EN])
     assert (final.backend, final.rewritten_question, final.claims) == ("extractive", "", ())
