@@ -29,8 +29,13 @@ from .models import Embedder
 from .sentences import split_sentences
 
 SUPPORT_THRESHOLD = 0.80
-_MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+# [2], [2, 3], [2; 3] and ranges [2-4]; full-width brackets (【2】) are read as [2]
+_GROUP = r"\d+(?:\s*[,;\-–]\s*\d+)*"
+_MARKERS = re.compile(rf"\s*\[({_GROUP})\]")
+_LEADING_MARKERS = re.compile(rf"^(?:\s*\[{_GROUP}\])+")
+_BRACKETS = str.maketrans("【】［］", "[][]")
+_MAX_RANGE = 20
+"""The widest range [n-m] read as a citation of every sentence in it."""
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
@@ -41,7 +46,7 @@ def parse_claims(text: str, given: int) -> list[Claim]:
     Markers that open a sentence ("... a mantra. [2] Next ...") belong to the sentence before.
     """
     claims: list[tuple[str, list[int]]] = []
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(text.translate(_BRACKETS)):
         raw = sentence.text
         lead = _LEADING_MARKERS.match(raw)
         if lead and claims:
@@ -61,7 +66,13 @@ def parse_claims(text: str, given: int) -> list[Claim]:
 
 
 def _numbers(text: str) -> list[int]:
-    return [int(n) for group in _MARKERS.findall(text) for n in re.split(r"[,;]", group)]
+    numbers = []
+    for group in _MARKERS.findall(text):
+        for part in re.split(r"[,;]", group):
+            first, _, last = re.sub(r"\s", "", part).replace("–", "-").partition("-")
+            low, high = int(first), int(last or first)
+            numbers += range(low, high + 1) if 0 <= high - low < _MAX_RANGE else [low, high]
+    return numbers
 
 
 def numbers_in(text: str) -> set[str]:

@@ -22,6 +22,8 @@ SEED = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.
         ("Not given [7][0][2].", [Claim("Not given.", (2,))]),
         ("- first [1]\n- second\n", [Claim("first", (1,)), Claim("second", ())]),
         ("No citation at all.", [Claim("No citation at all.", ())]),
+        ("A range [2-4]. Dashed [1–2].", [Claim("A range.", (2, 3, 4)), Claim("Dashed.", (1, 2))]),
+        ("Full width 【3】. Wide [1-99].", [Claim("Full width.", (3,)), Claim("Wide.", (1,))]),
         ("", []),
     ],
 )  # fmt: skip
