@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -212,6 +213,10 @@ def ask(
                 click.echo(render_answer(answer) + ("\n" if file is not None else ""))
 
 
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters but tab and newline."""
+
+
 def _ask_streaming(
     assistant: Assistant, question: str, history: list[str], articles: Any, *, show: bool
 ) -> Answer:
@@ -219,8 +224,8 @@ def _ask_streaming(
     streamed = False
     for item in assistant.ask_stream(question, history=history, article_ids=articles):
         if isinstance(item, str):
-            if show:
-                click.echo(item, nl=False)
+            if show:  # a model's text never drives the terminal (escape sequences, \r)
+                click.echo(_TERMINAL_CONTROL.sub("", item), nl=False)
                 streamed = True
         else:
             answer = item

@@ -513,6 +513,21 @@ def test_cli_streams_then_prints_the_checked_answer(
     assert all("sk-secret" not in json.dumps(r) for r in server.requests)
 
 
+def test_cli_streams_no_terminal_control_characters(
+    serve, settings: Settings, model_cache: Path
+) -> None:
+    assistant = serve(script(lambda body: "\x1b]0;pwned\x07Peskov\r spoke\x1b[2J.\tOK\n"))
+    server: FakeChatServer = assistant.server  # type: ignore[attr-defined]
+    env = {"ASSISTANT_INDEX_DIR": str(settings.index_dir), "ASSISTANT_CACHE_DIR": str(model_cache)}
+    args = ["--llm", "openai", "--llm-url", server.url, "--llm-model", "fake", "ask", PESKOV_EN]
+
+    result = CliRunner().invoke(cli, args, env=env)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("]0;pwnedPeskov spoke[2J.\tOK\n")
+    assert "\x1b" not in result.stdout and "\r" not in result.stdout
+
+
 def test_cli_prints_the_notice_on_stderr(settings: Settings, model_cache: Path, serve) -> None:
     assistant = serve(lambda body: GARBAGE)
     server: FakeChatServer = assistant.server  # type: ignore[attr-defined]
