@@ -81,8 +81,9 @@ def _check_host(url: str, allow_private: bool) -> None:
             )
 
 
-def fetch_page(url: str, limits: FetchLimits | None = None) -> tuple[str, str]:
-    """Download a page: (final URL, HTML text). Raises ``FetchError`` with the reason."""
+def fetch_page(url: str, limits: FetchLimits | None = None) -> tuple[str, str, str]:
+    """Download a page: (final URL, its text, its media type, e.g. "text/html"). Raises
+    ``FetchError`` with the reason, also for a type that holds no readable text (a PDF)."""
     import httpx
 
     limits = limits or FetchLimits()
@@ -99,7 +100,12 @@ def fetch_page(url: str, limits: FetchLimits | None = None) -> tuple[str, str]:
             try:
                 with client.stream("GET", url, timeout=httpx.Timeout(left)) as response:
                     if response.is_redirect:
-                        target = response.headers.get("location", "")
+                        target = response.headers.get("location", "").strip()
+                        if not target:
+                            raise FetchError(
+                                f"{url}: the server redirected ({response.status_code}) without "
+                                "saying where. Check the address."
+                            )
                         url = check_url(urljoin(url, target))
                         continue
                     if response.status_code >= 400:
@@ -107,8 +113,9 @@ def fetch_page(url: str, limits: FetchLimits | None = None) -> tuple[str, str]:
                             f"{url}: the server answered {response.status_code} "
                             f"{response.reason_phrase}. Check the address."
                         )
+                    media = _media_type(response.headers.get("content-type", ""), url)
                     body = _read_bounded(response, limits, deadline, url)
-                    return url, _decode_page(body, response.charset_encoding)
+                    return url, _decode_page(body, response.charset_encoding), media
             except httpx.TimeoutException:
                 break
             except httpx.HTTPError as exc:
@@ -230,9 +237,23 @@ def _own_canonical(canonical: str, fetched: str) -> str:
     return canonical
 
 
+def _media_type(content_type: str, url: str) -> str:
+    """The response's media type, or a ``FetchError`` for one that holds no article text."""
+    media = content_type.split(";")[0].strip().lower()
+    if media and not (media.startswith("text/") or "html" in media or "xml" in media):
+        what = "a PDF file" if media == "application/pdf" else f"{media}, not a web page"
+        raise FetchError(
+            f"{url}: the address gives {what}, which this assistant does not read. Give the "
+            "address of the article's web page, or save its text as a .txt file and add that."
+        )
+    return media
+
+
 def fetch_article(
     url: str, limits: FetchLimits | None = None, *, title: str | None = None
 ) -> Article:
-    """Fetch a web page and extract its article."""
-    final_url, html = fetch_page(url, limits)
-    return article_from_html(html, source=url.strip(), url=final_url, title=title)
+    """Fetch a web page (or a plain-text file on the web) and extract its article."""
+    final_url, text, media = fetch_page(url, limits)
+    if media == "text/plain":
+        return article_from_text(text, title=title, source=url.strip(), url=final_url)
+    return article_from_html(text, source=url.strip(), url=final_url, title=title)

@@ -25,6 +25,12 @@ PAGE = """<!DOCTYPE html><html><head><title>Harbour budget approved - Coast Dail
 <footer>Copyright Coast Daily</footer></body></html>"""
 
 
+STORY = (
+    "Ferry timetable changes\n\nThe island ferry now sails every hour from Monday. "
+    "The first boat leaves at six."
+)
+
+
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep test output clean
         pass
@@ -54,12 +60,20 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, PAGE.encode())
         elif self.path == "/empty.html":
             self._send(200, b"<html><body><script>go()</script></body></html>")
+        elif self.path == "/report.pdf":
+            self._send(200, b"%PDF-1.7 ...", "application/pdf")
+        elif self.path == "/story.txt":
+            self._send(200, STORY.encode(), "text/plain; charset=utf-8")
+        elif self.path == "/nowhere":
+            self.send_response(302)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         else:
             self._send(404, b"not here")
 
-    def _send(self, status: int, body: bytes) -> None:
+    def _send(self, status: int, body: bytes, kind: str = "text/html; charset=utf-8") -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -96,6 +110,12 @@ def test_a_page_becomes_an_article_with_its_metadata(site: str) -> None:
     assert article.lang == "en"
     # the id comes from the canonical address: the same article fetched again is the same
     assert fetch_article(f"{site}/moved", LOCAL).id == article.id
+
+
+def test_a_plain_text_address_is_read_as_text(site: str) -> None:
+    article = fetch_article(f"{site}/story.txt", LOCAL)
+    assert (article.title, article.text) == ("Ferry timetable changes", STORY)
+    assert article.url == f"{site}/story.txt"
 
 
 def test_a_canonical_link_to_the_home_page_does_not_name_the_article() -> None:
@@ -150,9 +170,12 @@ def test_a_page_without_a_date_gets_none_from_its_text() -> None:
         ("/slow", FetchLimits(timeout=1.0, allow_private=True), "no complete answer within 1 s."),
         ("/empty.html", LOCAL, "no article text found in this page."),
         ("/article.html", FetchLimits(), "is a local or private address (127.0.0.1)"),
+        ("/report.pdf", LOCAL, "the address gives a PDF file, which this assistant does not read."),
+        ("/nowhere", LOCAL, "the server redirected (302) without saying where."),
     ],
-    ids=["404", "redirect-loop", "50MB-body", "timeout", "no-text", "private-address"],
-)
+    ids=["404", "redirect-loop", "50MB-body", "timeout", "no-text", "private-address", "pdf",
+         "redirect-without-location"],
+)  # fmt: skip
 def test_pages_that_cannot_be_used(site: str, path: str, limits: FetchLimits, message: str) -> None:
     start = time.monotonic()
     with pytest.raises(ArticleError) as err:
