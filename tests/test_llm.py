@@ -33,7 +33,7 @@ from assistant.cli import cli
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.errors import AssistantError, ChatModelError
-from assistant.llm import answer_messages, load_chat_model, number_sources
+from assistant.llm import MAX_REPLY_TOKENS, answer_messages, load_chat_model, number_sources
 from assistant.store import Store
 
 PESKOV_EN = "What did Peskov say about sanctions?"
@@ -155,6 +155,7 @@ def test_a_correct_cited_answer_streams_then_is_checked(serve) -> None:
     # the request: streamed, the whole (short) article numbered, in the question's language
     answer_request, translate_request = assistant.server.requests  # type: ignore[attr-defined]
     assert answer_request["stream"] is True
+    assert answer_request["max_completion_tokens"] == MAX_REPLY_TOKENS  # a runaway reply is cut
     assert len(numbered(answer_request)) == len(assistant.articles()[0].sentences)
     assert "Answer in English" in system_text(answer_request)
     assert list(numbered(translate_request).values()) == [citation.text]
@@ -308,6 +309,7 @@ def test_the_ollama_backend_streams_over_ollamas_own_api(
     assert (final.backend, final.answer, final.notice) == ("ollama", f"{CLAIM_MANTRA} [1].", "")
     assert final.citations[0].translation == TRANSLATION
     assert server.requests[0]["model"] == "qwen"
+    assert server.requests[0]["options"]["num_predict"] == MAX_REPLY_TOKENS
 
 
 def test_a_server_that_is_down_falls_back_with_a_notice(
