@@ -66,7 +66,7 @@ def parse_claims(text: str, given: int) -> list[Claim]:
 
 
 def _numbers(text: str) -> list[int]:
-    numbers = []
+    numbers: list[int] = []
     for group in _MARKERS.findall(text):
         for part in re.split(r"[,;]", group):
             first, _, last = re.sub(r"\s", "", part).replace("–", "-").partition("-")

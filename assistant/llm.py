@@ -86,7 +86,7 @@ def load_chat_model(settings: Settings) -> BaseChatModel | None:
                 timeout=settings.llm_timeout,
                 max_retries=0,  # a failure falls back to quotes at once instead of waiting again
                 temperature=0,
-                max_tokens=MAX_REPLY_TOKENS,
+                max_completion_tokens=MAX_REPLY_TOKENS,
             )
         from langchain_ollama import ChatOllama
 
