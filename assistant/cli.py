@@ -238,7 +238,7 @@ def _ask_streaming(
 
 def _read_questions(file: Any) -> Iterator[tuple[str, list[str]]]:
     """(question, history) of every non-blank JSONL line, or an error naming the bad line."""
-    from .core import check_question
+    from .core import check_question, is_text_list
 
     n = 0
     try:
@@ -248,9 +248,7 @@ def _read_questions(file: Any) -> Iterator[tuple[str, list[str]]]:
             try:
                 row = json.loads(line)
                 q, h = row["question"], row.get("history", [])
-                if not isinstance(q, str) or not (
-                    isinstance(h, list) and all(isinstance(x, str) for x in h)
-                ):
+                if not isinstance(q, str) or not is_text_list(h):
                     raise TypeError
             except (ValueError, KeyError, TypeError):
                 raise AssistantError(

@@ -46,6 +46,11 @@ class AddReport:
     errors: list[ArticleError] = field(default_factory=list)
 
 
+def is_text_list(value: object) -> bool:
+    """Whether a value read from JSON is a list of strings (a history, gold answers)."""
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+
 def check_question(question: str | None) -> str:
     """The stripped question, or a ``QuestionError`` saying what is wrong with it."""
     question = readable(question or "").strip()

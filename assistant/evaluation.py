@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from .answer import Answer
 from .articles import Article, article_from_text
 from .config import Settings
-from .core import Assistant, check_question
+from .core import Assistant, check_question, is_text_list
 from .errors import AssistantError
 
 
@@ -76,8 +76,8 @@ def load_qa(
         if not (
             isinstance(question, str)
             and isinstance(context, str)
-            and _strings(gold)
-            and _strings(history)
+            and is_text_list(gold)
+            and is_text_list(history)
         ):
             raise AssistantError(
                 f"{path}:{n}: 'question' and 'context' must be strings, and 'answers' (or "
@@ -112,10 +112,6 @@ def _read_lines(path: Path) -> list[str]:
         raise AssistantError(
             f"{path}: not UTF-8 text (byte {exc.start}). Save the file as UTF-8."
         ) from None
-
-
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(x, str) for x in value)
 
 
 @dataclass
