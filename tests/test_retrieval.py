@@ -9,7 +9,7 @@ import pytest
 
 from assistant.articles import article_from_text
 from assistant.core import Assistant
-from assistant.retrieval import Bm25Index, KeywordIndex, Retriever, lexical_query
+from assistant.retrieval import Bm25Index, KeywordIndex, Retriever, lexical_query, token_match
 from assistant.store import Store
 
 STADIUM_TEXT = (Path(__file__).parent / "fixtures" / "rivertown-stadium.txt").read_text()
@@ -177,3 +177,48 @@ def test_a_change_of_topic_is_not_pulled_back_to_the_previous_one(assistant: Ass
         history=["What did Peskov say about the sanctions?"],
     )
     assert any("100.000 tentara" in c.text for c in answer.citations)
+
+
+WITHDRAWAL_EN = "What did Russia say about withdrawing troops?"
+
+
+def test_prompted_token_states_leave_out_the_prompt_and_the_special_tokens(embedder) -> None:
+    texts = ["Peskov", "Peskov berkata kepada wartawan."]
+    prompted = embedder.prompted_token_states([("query", texts[0]), ("passage", texts[1])])
+    raw = embedder.token_states(texts)
+    assert [s.shape for s in prompted] == [(len(r) - 2, r.shape[1]) for r in raw]
+
+
+def test_token_match_finds_the_sentence_that_says_what_is_asked(embedder) -> None:
+    """An English question's tokens find their match in an Indonesian translation."""
+    match = token_match(
+        embedder,
+        WITHDRAWAL_EN,
+        [WITHDRAWAL_EN, "Rusia menarik pasukannya dari perbatasan.", "Harga gas naik di Eropa."],
+    )
+    assert match[0] > 0.9
+    assert match[0] > match[1] > match[2]
+
+
+def test_token_match_reorders_the_best_sentences_only_across_languages(
+    assistant: Assistant,
+) -> None:
+    """Across languages the sentence about the withdrawal goes first; the three best keep the
+    scores of their ranks (the threshold and the margin are unchanged). Within a language
+    nothing moves."""
+    plain = Retriever(
+        assistant.store, assistant.embedder, sparse=assistant.sparse, token_match=False
+    )
+    matched = assistant.retriever
+    assert matched.token_match
+
+    before = plain.retrieve(WITHDRAWAL_EN, lang="en", limit=5)
+    after = matched.retrieve(WITHDRAWAL_EN, lang="en", limit=5)
+    assert "penarikan sebagian pasukannya" not in before[0].sentence.text
+    assert "penarikan sebagian pasukannya" in after[0].sentence.text
+    assert {e.sentence.index for e in after[:3]} == {e.sentence.index for e in before[:3]}
+    assert [e.score for e in after] == [e.score for e in before]
+    assert after[3:] == before[3:]
+
+    question_id = "Apa kata Rusia tentang penarikan pasukan?"
+    assert matched.retrieve(question_id, lang="id") == plain.retrieve(question_id, lang="id")
