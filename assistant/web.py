@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,8 @@ from .articles import Article, article_from_text
 from .errors import ArticleError, FetchError
 
 if TYPE_CHECKING:
+    import httpx
+
     from .config import Settings
 
 MAX_REDIRECTS = 5
@@ -83,50 +86,83 @@ def _check_host(url: str, allow_private: bool) -> None:
 
 def fetch_page(url: str, limits: FetchLimits | None = None) -> tuple[str, str, str]:
     """Download a page: (final URL, its text, its media type, e.g. "text/html"). Raises
-    ``FetchError`` with the reason, also for a type that holds no readable text (a PDF)."""
+    ``FetchError`` with the reason, also for a type that holds no readable text (a PDF).
+
+    The time limit holds for the whole fetch, name look-ups included: the download runs in a
+    worker thread, and a server that trickles its headers (each byte within the read timeout)
+    is cut off at the deadline like a silent one."""
     import httpx
 
     limits = limits or FetchLimits()
     url = check_url(url)
-    deadline = time.monotonic() + limits.timeout
-    with httpx.Client(
+    client = httpx.Client(
         follow_redirects=False, headers={"User-Agent": _USER_AGENT}, trust_env=False
-    ) as client:
-        for _hop in range(MAX_REDIRECTS + 1):
-            _check_host(url, limits.allow_private)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                with client.stream("GET", url, timeout=httpx.Timeout(left)) as response:
-                    if response.is_redirect:
-                        target = response.headers.get("location", "").strip()
-                        if not target:
-                            raise FetchError(
-                                f"{url}: the server redirected ({response.status_code}) without "
-                                "saying where. Check the address."
-                            )
-                        url = check_url(urljoin(url, target))
-                        continue
-                    if response.status_code >= 400:
+    )
+    outcome: list[tuple[str, str, str] | BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_fetch(client, url, limits))
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work, name="fetch-page", daemon=True)
+    worker.start()
+    worker.join(limits.timeout)
+    try:
+        client.close()  # also breaks off a download still going on in the worker
+    except Exception:  # noqa: BLE001 (closing under a running request: nothing to report)
+        pass
+    if not outcome:
+        raise _no_answer(url, limits)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _fetch(client: httpx.Client, url: str, limits: FetchLimits) -> tuple[str, str, str]:
+    import httpx
+
+    deadline = time.monotonic() + limits.timeout
+    for _hop in range(MAX_REDIRECTS + 1):
+        _check_host(url, limits.allow_private)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            with client.stream("GET", url, timeout=httpx.Timeout(left)) as response:
+                if response.is_redirect:
+                    target = response.headers.get("location", "").strip()
+                    if not target:
                         raise FetchError(
-                            f"{url}: the server answered {response.status_code} "
-                            f"{response.reason_phrase}. Check the address."
+                            f"{url}: the server redirected ({response.status_code}) without "
+                            "saying where. Check the address."
                         )
-                    media = _media_type(response.headers.get("content-type", ""), url)
-                    body = _read_bounded(response, limits, deadline, url)
-                    return url, _decode_page(body, response.charset_encoding), media
-            except httpx.TimeoutException:
-                break
-            except httpx.HTTPError as exc:
-                raise FetchError(
-                    f"{url}: the page cannot be fetched ({exc}). Check the address."
-                ) from exc
-        else:
+                    url = check_url(urljoin(url, target))
+                    continue
+                if response.status_code >= 400:
+                    raise FetchError(
+                        f"{url}: the server answered {response.status_code} "
+                        f"{response.reason_phrase}. Check the address."
+                    )
+                media = _media_type(response.headers.get("content-type", ""), url)
+                body = _read_bounded(response, limits, deadline, url)
+                return url, _decode_page(body, response.charset_encoding), media
+        except httpx.TimeoutException:
+            break
+        except httpx.HTTPError as exc:
             raise FetchError(
-                f"{url}: more than {MAX_REDIRECTS} redirects. Give the article's final address."
-            )
-    raise FetchError(
+                f"{url}: the page cannot be fetched ({exc}). Check the address."
+            ) from exc
+    else:
+        raise FetchError(
+            f"{url}: more than {MAX_REDIRECTS} redirects. Give the article's final address."
+        )
+    raise _no_answer(url, limits)
+
+
+def _no_answer(url: str, limits: FetchLimits) -> FetchError:
+    return FetchError(
         f"{url}: no complete answer within {limits.timeout:g} s. Try again later, or save the "
         "page and upload it as a file."
     )
