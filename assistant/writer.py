@@ -37,6 +37,9 @@ MAX_REWRITE_CHARS = 500
 _LABEL = re.compile(r"^(?:standalone question|question|pertanyaan)\s*:\s*", re.IGNORECASE)
 """A label a chat model puts before its rewritten question ("Standalone question: ...")."""
 TRANSLATION_CACHE = 4096
+TRANSLATION_PAUSE_S = 300.0
+"""After a translation request fails, no more are sent for this long (each would make the
+answers wait up to the model's timeout)."""
 
 
 class AnswerWriter:
@@ -59,6 +62,8 @@ class AnswerWriter:
         self.context_chars = context_chars
         self.translate = translate
         self._translations: dict[tuple[str, str], str] = {}
+        self._translations_paused_until = 0.0
+        self._translation_notice = ""
 
     def rewrite(self, question: str, history: Sequence[str]) -> tuple[str, str, bool]:
         """(standalone question, notice, whether the model failed) for a follow-up; without a
@@ -142,19 +147,21 @@ class AnswerWriter:
             for n in claim.citations:
                 order.setdefault(n, len(order) + 1)
         citations = tuple(_citation(order[n], by_number[n]) for n in order)
+        untranslated = ""
         if self.translate:
             langs = {order[n]: by_number[n].article.article.lang for n in order}
-            citations = self._translated(citations, langs, lang)
+            citations, untranslated = self._translated(citations, langs, lang)
         renumbered = tuple(
             replace(c, citations=tuple(order[n] for n in c.citations if n in order)) for c in claims
         )
         dropped = len(claims) - len(kept)
-        notice = (
+        removed = (
             f"{dropped} of {len(claims)} sentences of the chat model's answer were removed: "
             "the sentences they cite do not support them."
             if dropped
             else ""
         )
+        notice = " ".join(n for n in (removed, untranslated) if n)
         return Answer(
             question,
             " ".join(_with_markers(c.text, [order[n] for n in c.citations]) for c in kept),
@@ -168,45 +175,68 @@ class AnswerWriter:
 
     def _translated(
         self, citations: tuple[Citation, ...], langs: dict[int, str], lang: str
-    ) -> tuple[Citation, ...]:
-        """Citations in another language than the question's, with a cached machine translation."""
+    ) -> tuple[tuple[Citation, ...], str]:
+        """Citations in another language than the question's, with a cached machine
+        translation; and a notice when the model failed to translate them.
+
+        A translation is a convenience (the original is what counts), so a failed request is
+        not repeated for every answer: translations pause for ``TRANSLATION_PAUSE_S``."""
         foreign = [c for c in citations if langs.get(c.n) and langs[c.n] != lang]
         missing = list(
             dict.fromkeys(c.text for c in foreign if (c.text, lang) not in self._translations)
         )
-        if missing:
+        notice = ""
+        if missing and time.monotonic() < self._translations_paused_until:
+            notice = self._translation_notice
+        elif missing:
             try:
                 reply = _text(self.chat_model.invoke(translation_messages(missing, lang)))
-            except Exception:  # a translation is a convenience: the original is what counts
+            except Exception as exc:
                 reply = ""
+                notice = self._translation_notice = (
+                    "The cited sentences are shown in their own language: the chat model "
+                    f"did not translate them ({self._reason(exc)}). Translations are tried "
+                    f"again in {TRANSLATION_PAUSE_S / 60:g} minutes."
+                )
+                self._translations_paused_until = time.monotonic() + TRANSLATION_PAUSE_S
             if len(self._translations) > TRANSLATION_CACHE:
                 self._translations.clear()
             for n, translation in parse_translations(reply, len(missing)).items():
                 original = missing[n - 1]  # an echo is no translation: cached as none
                 kept = "" if translation == original else translation
                 self._translations[(original, lang)] = kept
-        return tuple(
+        translated = tuple(
             replace(c, translation=self._translations.get((c.text, lang), ""))
             if c in foreign
             else c
             for c in citations
         )
+        return translated, notice
+
+    def _reason(self, exc: BaseException) -> str:
+        """What went wrong with a request to the chat model, in a few words."""
+        kind = _failure_kind(exc)
+        if kind == "timeout":
+            return f"no reply within {self.timeout:g} s"
+        if kind == "connect":
+            return "its server cannot be reached"
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
 
     def failure(self, exc: BaseException) -> str:
         """A one-line notice saying what went wrong with the model and what to do."""
-        names = {k.__name__ for k in type(exc).__mro__}
+        kind = _failure_kind(exc)
         if isinstance(exc, _TooLongError):
             return (
                 f"The chat model's answer took longer than {exc.seconds:g} s and was cut off; "
                 "showing quotes from the articles instead. Raise ASSISTANT_LLM_TIMEOUT for "
                 "slow models."
             )
-        if isinstance(exc, TimeoutError) or any("Timeout" in n for n in names):
+        if kind == "timeout":
             return (
                 f"The chat model did not answer within {self.timeout:g} s; showing quotes from "
                 "the articles instead. Check the server, or raise ASSISTANT_LLM_TIMEOUT."
             )
-        if isinstance(exc, ConnectionError) or any("Connect" in n for n in names):
+        if kind == "connect":
             return (
                 "The chat model's server cannot be reached; showing quotes from the articles "
                 "instead. Start the server or fix --llm-url."
@@ -215,6 +245,17 @@ class AnswerWriter:
             f"The chat model's reply could not be used ({type(exc).__name__}: "
             f"{str(exc)[:200]}); showing quotes from the articles instead."
         )
+
+
+def _failure_kind(exc: BaseException) -> str:
+    """ "timeout", "connect" or "other": how a request to the chat model failed (the clients
+    raise their own classes, named for it)."""
+    names = {k.__name__ for k in type(exc).__mro__}
+    if isinstance(exc, TimeoutError) or any("Timeout" in n for n in names):
+        return "timeout"
+    if isinstance(exc, ConnectionError) or any("Connect" in n for n in names):
+        return "connect"
+    return "other"
 
 
 class _TooLongError(TimeoutError):

@@ -259,6 +259,31 @@ def test_a_server_that_hangs_times_out_to_the_extractive_answer(serve) -> None:
     )
 
 
+def test_a_translation_that_times_out_is_reported_and_not_asked_again_at_once(serve) -> None:
+    """The answer keeps its checked claims and shows the originals, says why; the next answers
+    do not wait for the model's timeout again."""
+
+    def reply(body: dict[str, Any]) -> str:
+        if "Translate" in system_text(body):
+            return HANG
+        return f"{CLAIM_MANTRA} [{n_of(body, MANTRA)}]."
+
+    assistant = serve(reply, hang_s=3.0, llm_timeout=0.5)
+    notice = (
+        "The cited sentences are shown in their own language: the chat model did not "
+        "translate them (no reply within 0.5 s). Translations are tried again in 5 minutes."
+    )
+    for asked in (1, 2):
+        final = assistant.ask(PESKOV_EN)
+        assert final.backend == "openai"
+        (citation,) = final.citations
+        assert MANTRA in citation.text
+        assert citation.translation == ""
+        assert final.notice == notice
+        # the first answer: its request and the translation's; the second: its request only
+        assert len(assistant.server.requests) == asked + 1  # type: ignore[attr-defined]
+
+
 def test_an_answer_that_never_ends_is_cut_off(serve) -> None:
     assistant = serve(lambda body: TRICKLE, hang_s=1.0, llm_timeout=0.3)
 
