@@ -156,24 +156,28 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
     # -- chat -------------------------------------------------------------------------------
     def respond(
         question: str, scope: list[str] | None, chat: dict[str, Any]
-    ) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+    ) -> Iterator[tuple[Any, Any, Any, Any, Any, Any]]:
+        """Answer in the chat. The Ask button is off while the answer comes: a click on it right
+        after Enter would ask again (or, the box being emptied, ask an empty question)."""
         chat = chat or EMPTY_CHAT
         messages, questions = list(chat["messages"]), list(chat["questions"])
         skip = gr.skip()
         try:
             question = check_question(question)
         except AssistantError as exc:
-            yield skip, skip, f"⚠️ {as_text(str(exc))}", skip, skip
+            yield skip, skip, f"⚠️ {as_text(str(exc))}", skip, skip, skip
             return
         indexed = assistant.store.ids()
         if scope and not set(scope) <= indexed:  # removed meanwhile (in another window)
             kept = [a for a in scope if a in indexed]
             message = "⚠️ A chosen article was removed meanwhile: choose the articles again."
-            yield skip, skip, message, skip, gr.update(choices=article_choices(), value=kept)
+            scope_now = gr.update(choices=article_choices(), value=kept)
+            yield skip, skip, message, skip, scope_now, skip
             return
         shown = [*messages, {"role": "user", "content": as_text(question)}]
         # the box is emptied once: what the user types while the answer comes stays
-        yield [*shown, {"role": "assistant", "content": _SEARCHING}], "", "", skip, skip
+        searching = [*shown, {"role": "assistant", "content": _SEARCHING}]
+        yield searching, "", "", skip, skip, gr.update(interactive=False)
         written = ""
         try:  # a chat model's text streams in; the checked answer replaces it at the end
             for item in assistant.ask_stream(
@@ -182,17 +186,22 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                 if isinstance(item, str):
                     written += item
                     streaming = {"role": "assistant", "content": as_text(written) + " …"}
-                    yield [*shown, streaming], skip, skip, skip, skip
+                    yield [*shown, streaming], skip, skip, skip, skip, skip
                 else:
                     answer = item
         except AssistantError as exc:
-            yield messages, question, f"⚠️ {as_text(str(exc))}", skip, skip
+            failed = f"⚠️ {as_text(str(exc))}"
+            yield messages, question, failed, skip, skip, gr.update(interactive=True)
             return
+        except Exception:  # a bug: the window stays usable, and the server log shows it
+            failed = "⚠️ The answer failed with an internal error; ask again."
+            yield messages, question, failed, skip, skip, gr.update(interactive=True)
+            raise
         articles = {a.id: a for a in assistant.articles()}
         html = render_answer(answer, html=True, articles=articles, key=f"m{len(shown)}")
         messages = [*shown, {"role": "assistant", "content": html}]
         chat = {"messages": messages, "questions": [*questions, question]}
-        yield messages, skip, skip, chat, skip
+        yield messages, skip, skip, chat, skip, gr.update(interactive=True)
 
     def restore(chat: dict[str, Any] | None) -> tuple[Any, ...]:
         chat = chat or EMPTY_CHAT
@@ -364,7 +373,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
 
         views = [table, scope, picked]
         ask_inputs = [question, scope, chat_state]
-        ask_outputs = [chatbot, question, notice, chat_state, scope]
+        ask_outputs = [chatbot, question, notice, chat_state, scope, ask_button]
         question.submit(respond, ask_inputs, ask_outputs)
         ask_button.click(respond, ask_inputs, ask_outputs)
         clear.click(new_conversation, None, [chatbot, notice, chat_state])

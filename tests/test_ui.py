@@ -273,6 +273,26 @@ def test_an_empty_question_shows_a_message(page) -> None:
     assert page.locator("#chat [data-testid=user]").count() == 0
 
 
+def test_enter_then_a_click_on_ask_asks_once(page) -> None:
+    """The Ask button is off while an answer comes (it was clicked right after Enter, and
+    asked the emptied box: "question is empty")."""
+    page.fill("#question textarea", SEED_QUESTION)
+    page.press("#question textarea", "Enter")
+    page.wait_for_function("() => document.querySelector('#ask').disabled")
+    page.click("#ask", force=True)  # as a user would: on the greyed button
+    page.wait_for_function(
+        """() => !document.querySelector('#ask').disabled && [
+            ...document.querySelectorAll('#chat [data-testid=bot]')
+        ].every(b => b.innerText.includes('mantra'))"""
+    )
+    page.wait_for_timeout(500)  # a second answer, had the click asked, would be on its way
+    bots = page.locator("#chat [data-testid=bot]")
+    assert bots.count() == 1
+    assert "diulang-ulang seperti mantra" in bots.first.inner_text()
+    assert page.locator("#chat [data-testid=user]").count() == 1
+    assert page.inner_text("#chat-notice").strip() == ""
+
+
 def test_a_binary_upload_shows_a_message(page, tmp_path: Path) -> None:
     binary = tmp_path / "photo.txt"
     binary.write_bytes(bytes(range(256)) * 8)
