@@ -32,6 +32,16 @@ _FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[ \t]*[\w-]+:.*\n|[ \t]+.*\n|[ \t]*\
 _FRONT_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(?<!\w)(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1(?!\w)")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+# Markdown lines that hold no text: code fences, rules (also setext underlines), link definitions.
+_MD_DROP = re.compile(r"[ ]{0,3}(?:```.*|~~~.*|(?:[-*_=][ \t]*){3,}|\[[^\]]+\]:[ \t]*\S+.*)")
+# What opens a Markdown block line: a heading's #s, quote marks, a list bullet.
+_MD_LINE_START = re.compile(r"[ ]{0,3}(?:#{1,6}(?=\s|$)|(?:>[ ]?)+|[-*+](?=[ \t]))[ \t]*")
+_MD_HEADING_END = re.compile(r"[ \t]+#+[ \t]*$")
+_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_ESCAPED = 0xE000  # escaped ASCII marks stand in the Private Use Area while marks are removed
+_UNESCAPE = {_ESCAPED + c: c for c in range(128)}
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>])")
 # Unicode category Cc minus the whitespace controls (tab, newlines, vertical tab, form feed).
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # Language id reads only the start: a few thousand words decide it, and the DFA walk is in Python.
@@ -98,6 +108,26 @@ def make_title(text: str) -> str:
     return ""
 
 
+def markdown_text(text: str) -> str:
+    """The text of a Markdown article as a reader sees it: without heading and quote marks,
+    list bullets, code fences, rules and link definitions; links and images reduced to their
+    text, emphasis and code marks removed, escapes resolved."""
+    lines = []
+    for line in text.split("\n"):
+        if _MD_DROP.fullmatch(line):
+            lines.append("")
+            continue
+        start = _MD_LINE_START.match(line)
+        if start and start.group().lstrip().startswith("#"):
+            line = _MD_HEADING_END.sub("", line)
+        line = line[start.end() :] if start else line
+        # escaped marks ("\*") are text: set aside while the marks are removed
+        line = _MD_ESCAPE.sub(lambda m: chr(_ESCAPED + ord(m.group(1))), line)
+        line = _MD_EMPHASIS.sub(r"\2", _MD_REF_LINK.sub(r"\1", _MD_LINK.sub(r"\1", line)))
+        lines.append(line.translate(_UNESCAPE))
+    return "\n".join(lines)
+
+
 def split_front_matter(text: str) -> tuple[str, str]:
     """(the text without its YAML front matter, the front matter's title or "")."""
     match = _FRONT_MATTER.match(text)
@@ -124,8 +154,10 @@ def article_from_text(
     url: str = "",
     published: str = "",
     publisher: str = "",
+    markdown: bool = False,
 ) -> Article:
-    """Validate article text and build an ``Article`` (source defaults to the url when given)."""
+    """Validate article text and build an ``Article`` (source defaults to the url when given;
+    ``markdown``: the text is Markdown, kept as its readable text, see ``markdown_text``)."""
     url = url.strip()
     if url and source == "<text>":
         source = url
@@ -138,6 +170,8 @@ def article_from_text(
     text, front_title = split_front_matter(text)
     if title is None and front_title:
         title = front_title
+    if markdown:
+        text = markdown_text(text).strip("\n")
     _validate(text, source)
     if title is not None:
         title = _shorten(" ".join(readable(title).split()), TITLE_MAX_CHARS)
@@ -194,7 +228,8 @@ def load_article(
 
         html = decode_html(data) if b"\x00" not in data else None  # its <meta> charset
         return article_from_html(html or _decode(data, name), source=name, title=title)
-    return article_from_text(_decode(data, name), title=title, source=name)
+    markdown = file.suffix.lower() in MARKDOWN_SUFFIXES
+    return article_from_text(_decode(data, name), title=title, source=name, markdown=markdown)
 
 
 def load_articles(

@@ -75,7 +75,7 @@ GOOD_FILES = [
         ("# Bank Indonesia Tahan Suku Bunga\n\n" + ID_BODY).encode(),
         None,
         "Bank Indonesia Tahan Suku Bunga",
-        "# Bank Indonesia Tahan Suku Bunga\n\n" + ID_BODY.rstrip(),
+        "Bank Indonesia Tahan Suku Bunga\n\n" + ID_BODY.rstrip(),  # Markdown: its text
         "id",
     ),
     (
@@ -83,7 +83,7 @@ GOOD_FILES = [
         ("##  Closed   heading ##\n" + EN_TEXT).encode(),
         None,
         "Closed heading",
-        "##  Closed   heading ##\n" + EN_TEXT.rstrip(),
+        "Closed   heading\n" + EN_TEXT.rstrip(),
         "en",
     ),
     ("custom.txt", EN_TEXT.encode(), "  My   title ", "My title", EN_TEXT.rstrip(), "en"),
@@ -406,6 +406,51 @@ def test_markdown_front_matter_gives_the_title_and_is_not_article_text() -> None
     # a rule line that opens ordinary text is text, not front matter
     text = "---\nHarga beras naik.\n---\n" + body
     assert article_from_text(text).text == text
+
+
+MARKDOWN = """---
+title: Harga beras naik
+---
+# Harga beras **naik** lagi #
+
+> Pedagang di [pasar Jakarta](https://pasar.example/jakarta) menyebut pasokan _berkurang_.
+
+- Stok gudang tinggal `40%` dari biasanya.
+* Harga naik 5\\*2 kali lipat, kata [laporan][1] ![foto](beras.png).
+
+```
+kode_tidak_dibaca()
+```
+---
+Jadwal_operasi_pasar dan snake_case tetap.
+
+[1]: https://laporan.example/beras
+"""
+MARKDOWN_TEXT = """Harga beras naik lagi
+
+Pedagang di pasar Jakarta menyebut pasokan berkurang.
+
+Stok gudang tinggal 40% dari biasanya.
+Harga naik 5*2 kali lipat, kata laporan foto.
+
+
+kode_tidak_dibaca()
+
+
+Jadwal_operasi_pasar dan snake_case tetap."""
+
+
+def test_a_markdown_file_is_read_as_the_text_a_reader_sees(tmp_path: Path) -> None:
+    """Marks, link targets and code fences would be quoted in citations: they are not text."""
+    article = load_article(write(tmp_path, "beras.md", MARKDOWN.encode()))
+    assert (article.title, article.text) == ("Harga beras naik", MARKDOWN_TEXT)
+    untitled = MARKDOWN.split("---\n", 2)[2]
+    assert load_article(write(tmp_path, "b.markdown", untitled.encode())).title == (
+        "Harga beras naik lagi"
+    )
+    # a plain text file is taken as written
+    plain = load_article(write(tmp_path, "beras.txt", MARKDOWN.encode()))
+    assert "**naik**" in plain.text and "(https://pasar.example/jakarta)" in plain.text
 
 
 @pytest.mark.parametrize(
