@@ -10,6 +10,7 @@ import itertools
 import json
 import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,16 +53,34 @@ class _Context:
         return self._assistant
 
 
-def _progress() -> Callable[[Any, int, int], None] | None:
-    """A progress callback printing 'Indexing <title>: done/total' on a terminal's stderr."""
-    if not sys.stderr.isatty():
-        return None
+LOG_PROGRESS_EVERY_S = 10.0
+"""Without a terminal (stderr to a file or a pipe), progress is one line this often, and only
+for an article that takes longer: a log gets no line per batch, and small adds stay quiet."""
 
-    def show(article: Any, done: int, total: int) -> None:
-        line = f"\rIndexing {article.title[:50]}: {done}/{total} texts embedded"
-        click.echo(line + ("\n" if done == total else ""), err=True, nl=False)
 
-    return show
+def _progress() -> Callable[[Any, int, int], None]:
+    """A progress callback printing 'Indexing <title>: done/total' on stderr: one updated line
+    on a terminal, else a line every ``LOG_PROGRESS_EVERY_S`` seconds of a long article."""
+    if sys.stderr.isatty():
+
+        def show(article: Any, done: int, total: int) -> None:
+            line = f"\rIndexing {article.title[:50]}: {done}/{total} texts embedded"
+            click.echo(line + ("\n" if done == total else ""), err=True, nl=False)
+
+        return show
+
+    started: dict[str, float] = {}  # article id -> when its last line was printed
+    shown: set[str] = set()
+
+    def log(article: Any, done: int, total: int) -> None:
+        now = time.monotonic()
+        last = started.setdefault(article.id, now)
+        if now - last >= LOG_PROGRESS_EVERY_S or (done == total and article.id in shown):
+            click.echo(f"Indexing {article.title[:50]}: {done}/{total} texts embedded", err=True)
+            started[article.id] = now
+            shown.add(article.id)
+
+    return log
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

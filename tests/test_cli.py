@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -482,6 +483,28 @@ def test_import_loads_no_heavy_library() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
+
+
+def test_a_long_add_logs_its_progress_without_a_terminal(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Piped or redirected, a long add prints a line now and then (here: every time, the
+    interval set to 0) and its last; a short one stays quiet (the test above)."""
+    import assistant.cli
+
+    monkeypatch.setattr(assistant.cli, "LOG_PROGRESS_EVERY_S", 0.0)
+    stadium_file = tmp_path / "stadium.txt"
+    stadium_file.write_text(STADIUM_TEXT, encoding="utf-8")
+    added = invoke("--index-dir", tmp_path / "index", "add", stadium_file)
+    check_ok(added)
+    lines = added.stderr.splitlines()
+    assert len(lines) > 1
+    assert all(
+        re.fullmatch(r"Indexing Rivertown FC to build a new stadium: \d+/\d+ texts embedded", line)
+        for line in lines
+    )
+    done, total = lines[-1].split(": ")[1].split()[0].split("/")
+    assert done == total
 
 
 def test_add_a_web_page(tmp_path: Path, invoke: Invoke) -> None:
