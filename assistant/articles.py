@@ -260,7 +260,8 @@ def load_articles(
     return articles, errors
 
 
-def _expand(folder: str | Path, errors: list[ArticleError]) -> list[Path]:
+def article_files(folder: str | Path) -> list[Path]:
+    """The article files in a folder and its subfolders (hidden ones skipped), sorted."""
     found: list[Path] = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]  # skip .git and friends
@@ -269,6 +270,11 @@ def _expand(folder: str | Path, errors: list[ArticleError]) -> list[Path]:
             for n in names
             if not n.startswith(".") and n.lower().endswith(SUPPORTED_SUFFIXES)
         )
+    return sorted(found)
+
+
+def _expand(folder: str | Path, errors: list[ArticleError]) -> list[Path]:
+    found = article_files(folder)
     if not found:
         errors.append(
             ArticleError(
@@ -276,7 +282,7 @@ def _expand(folder: str | Path, errors: list[ArticleError]) -> list[Path]:
                 f"{', '.join(SUPPORTED_SUFFIXES)}). Put the articles there as text files."
             )
         )
-    return sorted(found)
+    return found
 
 
 def read_stdin_article(

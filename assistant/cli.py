@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .config import LLM_BACKENDS, Settings
+from .config import LLM_BACKENDS, SHIPPED_ARTICLES, Settings
 from .errors import AssistantError
 
 if TYPE_CHECKING:
@@ -47,8 +47,14 @@ class _Context:
             from .core import Assistant
 
             self._assistant = Assistant.from_settings(self.settings, verify=verify)
-        if seed and self._assistant.store.is_new:
-            click.echo("The index is empty: indexing the shipped articles (first use)...", err=True)
+        if seed and self._assistant.seed_pending:
+            folder = self.settings.articles_dir
+            which = (
+                "the shipped articles"
+                if folder == SHIPPED_ARTICLES
+                else f"the articles of {folder}"
+            )
+            click.echo(f"The index is empty: indexing {which} (first use)...", err=True)
             _report(self._assistant.seed(progress=_progress()), err=True)
         return self._assistant
 

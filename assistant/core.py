@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer, compose_answer
-from .articles import Article, detect_language, load_articles, readable
+from .articles import Article, article_files, detect_language, load_articles, readable
 from .config import Settings
 from .errors import ArticleError, EmptyIndexError, QuestionError
 from .grounding import (
@@ -227,9 +227,16 @@ class Assistant:
         report.errors.extend(errors)
         return report
 
+    @property
+    def seed_pending(self) -> bool:
+        """Whether the index is new and the articles folder has articles to start it with (a
+        missing or empty folder starts an empty index: no error, and nothing to repeat)."""
+        folder = self.settings.articles_dir
+        return self.store.is_new and folder.is_dir() and bool(article_files(folder))
+
     def seed(self, *, progress: Callable[[Article, int, int], None] | None = None) -> AddReport:
-        """Index the shipped articles into a new index (first use)."""
-        if not self.store.is_new or not self.settings.articles_dir.is_dir():
+        """Index the articles folder's articles (the shipped ones) into a new index."""
+        if not self.seed_pending:
             return AddReport()
         return self.add_paths([str(self.settings.articles_dir)], progress=progress)
 

@@ -485,6 +485,34 @@ def test_import_loads_no_heavy_library() -> None:
     assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
 
 
+def test_an_articles_folder_without_articles_starts_an_empty_index(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    """No error on every command (the index stays new): an empty index, and a clear error
+    where one is needed; a folder with articles is named when they are indexed."""
+    empty, index_dir = tmp_path / "none", tmp_path / "index"
+    empty.mkdir()
+    env = {"ASSISTANT_ARTICLES_DIR": str(empty)}
+    for _ in range(2):
+        listed = invoke("--index-dir", index_dir, "list", env=env)
+        check_ok(listed)
+        assert (listed.stdout, listed.stderr) == ("", "")
+    asked = invoke("--index-dir", index_dir, "ask", PESKOV_EN, env=env)
+    assert asked.exit_code == 1
+    assert asked.stderr == (
+        f"Error: No articles are indexed in {index_dir}. Run `assistant add FILE` first.\n"
+    )
+
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "stadium.txt").write_text(STADIUM_TEXT, encoding="utf-8")
+    listed = invoke("--index-dir", index_dir, "list", env={"ASSISTANT_ARTICLES_DIR": str(own)})
+    check_ok(listed)
+    assert listed.stderr.startswith(
+        f"The index is empty: indexing the articles of {own} (first use)...\nAdded a-"
+    )
+
+
 def test_a_long_add_logs_its_progress_without_a_terminal(
     tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
