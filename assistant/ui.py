@@ -144,14 +144,16 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         articles = assistant.articles() if articles is None else articles
         return [(f"{a.article.title} ({a.id[:8]})", a.id) for a in articles]
 
-    def article_views() -> tuple[Any, Any, Any]:
+    def article_views(**values: Any) -> tuple[Any, Any, Any]:
+        """The article table, the scope's and the picker's choices; ``scope=`` and ``picked=``
+        also set those values."""
         articles = assistant.articles()
         options = article_choices(articles)
-        return (
-            article_rows(articles),
-            gr.update(choices=options),
-            gr.update(choices=options),
+        scope_now, picked_now = (
+            gr.update(choices=options, **({"value": values[k]} if k in values else {}))
+            for k in ("scope", "picked")
         )
+        return article_rows(articles), scope_now, picked_now
 
     # -- chat -------------------------------------------------------------------------------
     def respond(
@@ -278,17 +280,8 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         except AssistantError as exc:
             return (hidden, f"⚠️ {as_text(str(exc))}", gr.skip(), *article_views())
         message = f"Removed **{as_text(stored.article.title)}**."
-        articles = assistant.articles()
-        options = article_choices(articles)
         kept = [a for a in scope or [] if a != stored.id]
-        return (
-            hidden,
-            message,
-            "",
-            article_rows(articles),
-            gr.update(choices=options, value=kept),
-            gr.update(choices=options, value=None),
-        )
+        return (hidden, message, "", *article_views(scope=kept, picked=None))
 
     with gr.Blocks(title="News assistant", analytics_enabled=False) as app:
         chat_state = gr.BrowserState(EMPTY_CHAT, storage_key=STORAGE_KEY, secret=secret)
