@@ -252,6 +252,11 @@ def article_from_html(
         )
     # trafilatura joins paragraphs with one newline; a blank line keeps them apart for people
     paragraphs = [p.strip() for p in text.splitlines() if p.strip()]
+    if not any(_is_prose(p) for p in paragraphs):
+        raise ArticleError(
+            f"{source}: no article text found in this page, only short lines (a menu, a list "
+            "of headlines). Give the address of one article, or copy its text into a .txt file."
+        )
     canonical = _own_canonical((getattr(doc, "url", None) or "").strip(), url)
     return article_from_text(
         "\n\n".join(paragraphs),
@@ -261,6 +266,16 @@ def article_from_html(
         published=getattr(doc, "date", None) or "",
         publisher=getattr(doc, "sitename", None) or getattr(doc, "hostname", None) or "",
     )
+
+
+PROSE_MIN_WORDS = 8
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+
+
+def _is_prose(paragraph: str) -> bool:
+    """A paragraph with a sentence in it: enough words, ending as a sentence ends. A page
+    whose text has none is a menu or a list of headlines, not an article."""
+    return len(paragraph.split()) >= PROSE_MIN_WORDS and bool(_SENTENCE_END.search(paragraph))
 
 
 def _own_canonical(canonical: str, fetched: str) -> str:

@@ -215,6 +215,25 @@ def test_an_unknown_host_is_reported() -> None:
     assert "cannot be found" in str(err.value)
 
 
+HOME_PAGE = """<html><head><title>Coast Daily - Home</title></head><body>
+<nav><ul><li><a href="/news">News</a></li><li><a href="/sport">Sport</a></li></ul></nav>
+<div class="teasers"><h2><a href="/a">Harbour budget approved</a></h2>
+<h2><a href="/b">Ferry timetable changes from Monday as the storm season begins</a></h2>
+<h2><a href="/c">Mayor opens new library</a></h2></div>
+<footer>Copyright Coast Daily 2024</footer></body></html>"""
+
+
+def test_a_page_of_menus_and_headlines_is_no_article() -> None:
+    """trafilatura gives its links' text; indexed, it would be cited as an article."""
+    with pytest.raises(ArticleError) as err:
+        article_from_html(HOME_PAGE, source="https://coast.example/")
+    assert str(err.value) == (
+        "https://coast.example/: no article text found in this page, only short lines (a menu, "
+        "a list of headlines). Give the address of one article, or copy its text into a .txt "
+        "file."
+    )
+
+
 def test_html_files_give_their_text_and_title() -> None:
     article = article_from_html(PAGE, source="saved.html")
     assert (article.title, article.source) == ("Harbour budget approved", "saved.html")
