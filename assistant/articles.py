@@ -30,15 +30,31 @@ _HEADING = re.compile(r"#{1,6}(?:\s+|$)(.*)")
 # YAML front matter of Markdown files (Hugo, Jekyll): "---", "key: value" lines, "---".
 _FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[ \t]*[\w-]+:.*\n|[ \t]+.*\n|[ \t]*\n)*)---[ \t]*\n")
 _FRONT_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(?<!\w)(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1(?!\w)")
+# No span may hold its own opening mark ("[", "(", the emphasis mark), so each scan stops at the
+# next one: an unclosed mark cannot make every later position scan a long line (that took
+# seconds per 60 KB line, and hours for a 5 MB one-line upload). Spans are bounded too.
+_MD_LINK = re.compile(r"!?\[([^\[\]\n]{0,500})\]\([^()\n]{0,2000}\)")
+_MD_EMPHASIS = re.compile(
+    r"(?<!\w)(?:\*\*(?=\S)([^*\n]{1,500}?)(?<=\S)\*\*|__(?=\S)([^_\n]{1,500}?)(?<=\S)__"
+    r"|\*(?=\S)([^*\n]{1,500}?)(?<=\S)\*|_(?=\S)([^_\n]{1,500}?)(?<=\S)_"
+    r"|`(?=\S)([^`\n]{1,500}?)(?<=\S)`)(?!\w)"
+)
+
+
+def _emphasised(match: re.Match[str]) -> str:
+    return next(g for g in match.groups() if g is not None)
+
+
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Markdown lines that hold no text: code fences, rules (also setext underlines), link definitions.
-_MD_DROP = re.compile(r"[ ]{0,3}(?:```.*|~~~.*|(?:[-*_=][ \t]*){3,}|\[[^\]]+\]:[ \t]*\S+.*)")
+_MD_DROP = re.compile(
+    r"[ ]{0,3}(?:```.*|~~~.*|(?:[-*_=][ \t]*){3,}"
+    # a link definition: a label, a target and at most a title ("[Update]: The minister..." is text)
+    r"|\[[^\]\n]{1,500}\]:[ \t]*<?\S+?>?(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?[ \t]*)"
+)
 # What opens a Markdown block line: a heading's #s, quote marks, a list bullet.
 _MD_LINE_START = re.compile(r"[ ]{0,3}(?:#{1,6}(?=\s|$)|(?:>[ ]?)+|[-*+](?=[ \t]))[ \t]*")
-_MD_HEADING_END = re.compile(r"[ \t]+#+[ \t]*$")
-_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_MD_REF_LINK = re.compile(r"\[([^\[\]\n]{1,500})\]\[[^\[\]\n]{0,500}\]")
 _ESCAPED = 0xE000  # escaped ASCII marks stand in the Private Use Area while marks are removed
 _UNESCAPE = {_ESCAPED + c: c for c in range(128)}
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>])")
@@ -101,8 +117,8 @@ def make_title(text: str) -> str:
         line = line.strip()
         heading = _HEADING.fullmatch(line)
         if heading:
-            line = re.sub(r"\s+#+$", "", heading.group(1)).strip()
-        line = _MD_EMPHASIS.sub(r"\2", _MD_LINK.sub(r"\1", line))
+            line = _without_closing_hashes(heading.group(1)).strip()
+        line = _MD_EMPHASIS.sub(_emphasised, _MD_LINK.sub(r"\1", line))
         if line.strip():
             return _shorten(" ".join(line.split()), TITLE_MAX_CHARS)
     return ""
@@ -119,13 +135,22 @@ def markdown_text(text: str) -> str:
             continue
         start = _MD_LINE_START.match(line)
         if start and start.group().lstrip().startswith("#"):
-            line = _MD_HEADING_END.sub("", line)
+            line = _without_closing_hashes(line)
         line = line[start.end() :] if start else line
         # escaped marks ("\*") are text: set aside while the marks are removed
         line = _MD_ESCAPE.sub(lambda m: chr(_ESCAPED + ord(m.group(1))), line)
-        line = _MD_EMPHASIS.sub(r"\2", _MD_REF_LINK.sub(r"\1", _MD_LINK.sub(r"\1", line)))
+        line = _MD_EMPHASIS.sub(_emphasised, _MD_REF_LINK.sub(r"\1", _MD_LINK.sub(r"\1", line)))
         lines.append(line.translate(_UNESCAPE))
     return "\n".join(lines)
+
+
+def _without_closing_hashes(heading: str) -> str:
+    """A heading without its closing #s ("## Title ##"), in linear time."""
+    end = heading.rstrip()
+    body = end.rstrip("#")
+    if body != end and (not body or body[-1] in " \t"):
+        return body.rstrip()
+    return heading
 
 
 def split_front_matter(text: str) -> tuple[str, str]:
