@@ -345,8 +345,10 @@ class Retriever:
         if not self.embedder.gives_token_states:
             return evidence
         match = token_match(self.embedder, question, [e.sentence.text for e in top])
-        # centred: in a mix of languages the other sentences are not pushed down as a block
-        shifts = weights * (match - match.mean())
+        # centred over the sentences it weighs: in a mix of languages, the same-language ones
+        # (which match their own language's tokens better) do not push the others down
+        weighed = weights > 0
+        shifts = np.where(weighed, weights * (match - match[weighed].mean()), 0.0)
         new = [e.score + float(s) for e, s in zip(top, shifts, strict=True)]
         order = sorted(range(len(top)), key=lambda i: (-new[i], *_rank(top[i])[1:]))
         moved = [replace(top[i], score=top[rank].score) for rank, i in enumerate(order)]

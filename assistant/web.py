@@ -109,15 +109,16 @@ def fetch_page(url: str, limits: FetchLimits | None = None) -> tuple[str, str, s
     worker = threading.Thread(target=work, name="fetch-page", daemon=True)
     worker.start()
     worker.join(limits.timeout)
+    done = list(outcome)  # before the close, whose error in the worker is no outcome
     try:
         client.close()  # also breaks off a download still going on in the worker
     except Exception:  # noqa: BLE001 (closing under a running request: nothing to report)
         pass
-    if not outcome:
+    if not done:
         raise _no_answer(url, limits)
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
+    if isinstance(done[0], BaseException):
+        raise done[0]
+    return done[0]
 
 
 def _fetch(client: httpx.Client, url: str, limits: FetchLimits) -> tuple[str, str, str]:

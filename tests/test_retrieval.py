@@ -4,12 +4,21 @@ without reading every article."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from assistant.articles import article_from_text
 from assistant.core import Assistant
-from assistant.retrieval import Bm25Index, KeywordIndex, Retriever, lexical_query, token_match
+from assistant.retrieval import (
+    Bm25Index,
+    Evidence,
+    KeywordIndex,
+    Retriever,
+    lexical_query,
+    token_match,
+)
 from assistant.store import Store
 
 STADIUM_TEXT = (Path(__file__).parent / "fixtures" / "rivertown-stadium.txt").read_text()
@@ -222,3 +231,28 @@ def test_token_match_reorders_the_best_sentences_only_across_languages(
 
     question_id = "Apa kata Rusia tentang penarikan pasukan?"
     assert matched.retrieve(question_id, lang="id") == plain.retrieve(question_id, lang="id")
+
+
+def test_token_match_weighs_only_the_sentences_of_another_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A unit test with fixed match values: in a top three mixing languages, the sentence in
+    the question's own language is not moved by its match value (high, as same-language
+    matches are); centred with it, the other two fell below it as a block."""
+    import assistant.retrieval as retrieval
+
+    def evidence(article_id: str, lang: str, index: int, score: float) -> Evidence:
+        article = SimpleNamespace(id=article_id, article=SimpleNamespace(lang=lang))
+        sentence = SimpleNamespace(index=index, text=f"s{index}")
+        return Evidence(article, sentence, score)  # type: ignore[arg-type]
+
+    embedder = SimpleNamespace(gives_token_states=True)
+    retriever = Retriever(SimpleNamespace(), embedder, token_match=True)  # type: ignore[arg-type]
+    top = [evidence("id-1", "id", 1, 1.45), evidence("en-1", "en", 0, 1.40)]
+    top.append(evidence("id-1", "id", 2, 1.38))
+    matches = np.array([0.70, 0.95, 0.74])
+    monkeypatch.setattr(retrieval, "token_match", lambda e, q, texts: matches)
+    ranked = retriever._reorder_by_tokens("Who?", top, "en")
+    # id 2 rises above id 1 (2 x 0.02 either side of their mean), the English one stays third
+    assert [e.sentence.index for e in ranked] == [2, 1, 0]
+    assert [e.score for e in ranked] == [1.45, 1.40, 1.38]
