@@ -191,6 +191,8 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                     yield [*shown, streaming], skip, skip, skip, skip, skip
                 else:
                     answer = item
+            articles = {a.id: a for a in assistant.articles()}
+            html = render_answer(answer, html=True, articles=articles, key=f"m{len(shown)}")
         except AssistantError as exc:
             failed = f"⚠️ {as_text(str(exc))}"
             yield messages, question, failed, skip, skip, gr.update(interactive=True)
@@ -199,8 +201,6 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
             failed = "⚠️ The answer failed with an internal error; ask again."
             yield messages, question, failed, skip, skip, gr.update(interactive=True)
             raise
-        articles = {a.id: a for a in assistant.articles()}
-        html = render_answer(answer, html=True, articles=articles, key=f"m{len(shown)}")
         messages = [*shown, {"role": "assistant", "content": html}]
         chat = {"messages": messages, "questions": [*questions, question]}
         yield messages, skip, skip, chat, skip, gr.update(interactive=True)
@@ -367,8 +367,9 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         views = [table, scope, picked]
         ask_inputs = [question, scope, chat_state]
         ask_outputs = [chatbot, question, notice, chat_state, scope, ask_button]
-        question.submit(respond, ask_inputs, ask_outputs)
-        ask_button.click(respond, ask_inputs, ask_outputs)
+        # one listener for both: while it runs, another Enter or click is ignored (each
+        # listener alone allows one run at a time; two ran side by side on the same chat)
+        gr.on([question.submit, ask_button.click], respond, ask_inputs, ask_outputs)
         clear.click(new_conversation, None, [chatbot, notice, chat_state])
         chatbot.clear(new_conversation, None, [chatbot, notice, chat_state])
         app.load(restore, [chat_state], [chatbot, *views])

@@ -274,8 +274,9 @@ def test_an_empty_question_shows_a_message(page) -> None:
 
 
 def test_enter_then_a_click_on_ask_asks_once(page) -> None:
-    """The Ask button is off while an answer comes (it was clicked right after Enter, and
-    asked the emptied box: "question is empty")."""
+    """While an answer comes, the Ask button is off and Enter asks nothing: a click right
+    after Enter asked the emptied box ("question is empty"), and Enter on the next question
+    ran beside the first answer and overwrote it. The next question waits in the box."""
     page.fill("#question textarea", SEED_QUESTION)
     page.press("#question textarea", "Enter")
     page.wait_for_function("() => document.querySelector('#ask').disabled")
@@ -285,12 +286,29 @@ def test_enter_then_a_click_on_ask_asks_once(page) -> None:
             ...document.querySelectorAll('#chat [data-testid=bot]')
         ].every(b => b.innerText.includes('mantra'))"""
     )
-    page.wait_for_timeout(500)  # a second answer, had the click asked, would be on its way
-    bots = page.locator("#chat [data-testid=bot]")
-    assert bots.count() == 1
-    assert "diulang-ulang seperti mantra" in bots.first.inner_text()
-    assert page.locator("#chat [data-testid=user]").count() == 1
+    page.wait_for_timeout(1000)  # a second answer, had the click asked, would be on its way
+    assert page.locator("#chat [data-testid=bot]").count() == 1
     assert page.inner_text("#chat-notice").strip() == ""
+
+    # asked by the button, then Enter on the next question while the answer comes
+    page.fill("#question textarea", "Who is the Kremlin spokesman?")
+    page.click("#ask")
+    page.wait_for_function("() => document.querySelector('#ask').disabled")
+    page.fill("#question textarea", "How many Russian soldiers are at the border?")
+    page.press("#question textarea", "Enter")
+    page.wait_for_function(
+        """() => !document.querySelector('#ask').disabled && [
+            ...document.querySelectorAll('#chat [data-testid=bot]')
+        ].every(b => !b.innerText.includes('Searching'))"""
+    )
+    page.wait_for_timeout(1000)  # a third answer, had Enter asked, would be on its way
+    assert page.locator("#chat [data-testid=bot]").count() == 2
+    assert page.locator("#chat [data-testid=user]").count() == 2
+    assert "Peskov" in page.locator("#chat [data-testid=bot]").nth(1).inner_text()
+    assert page.input_value("#question textarea") == "How many Russian soldiers are at the border?"
+    answer = ask(page, page.input_value("#question textarea"))  # asked when the user is ready
+    assert "100.000 tentara" in answer.inner_text()
+    assert page.locator("#chat [data-testid=bot]").count() == 3
 
 
 def test_a_binary_upload_shows_a_message(page, tmp_path: Path) -> None:
