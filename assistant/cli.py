@@ -60,8 +60,9 @@ class _Context:
 
 
 LOG_PROGRESS_EVERY_S = 10.0
-"""Without a terminal (stderr to a file or a pipe), progress is one line this often, and only
-for an article that takes longer: a log gets no line per batch, and small adds stay quiet."""
+"""Without a terminal (stderr to a file or a pipe), progress is one line this often, over all
+the articles of the command: a log gets no line per batch, a short add stays quiet, and a
+reindex of many small articles still shows it is going on."""
 
 
 def _progress() -> Callable[[Any, int, int], None]:
@@ -75,15 +76,14 @@ def _progress() -> Callable[[Any, int, int], None]:
 
         return show
 
-    started: dict[str, float] = {}  # article id -> when its last line was printed
-    shown: set[str] = set()
+    last = [time.monotonic()]  # when the last line was printed (or the work began)
+    shown: set[str] = set()  # articles with a line: they also get their last one
 
     def log(article: Any, done: int, total: int) -> None:
         now = time.monotonic()
-        last = started.setdefault(article.id, now)
-        if now - last >= LOG_PROGRESS_EVERY_S or (done == total and article.id in shown):
+        if now - last[0] >= LOG_PROGRESS_EVERY_S or (done == total and article.id in shown):
             click.echo(f"Indexing {article.title[:50]}: {done}/{total} texts embedded", err=True)
-            started[article.id] = now
+            last[0] = now
             shown.add(article.id)
 
     return log

@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -256,7 +257,7 @@ def article_from_html(
     if not any(_is_prose(p) for p in paragraphs):
         raise ArticleError(
             f"{source}: no article text found in this page, only short lines (a menu, a list "
-            "of headlines). Give the address of one article, or copy its text into a .txt file."
+            "of headlines). Give one article's page, or copy its text into a .txt file."
         )
     canonical = _own_canonical((getattr(doc, "url", None) or "").strip(), url)
     return article_from_text(
@@ -269,14 +270,18 @@ def article_from_html(
     )
 
 
-PROSE_MIN_WORDS = 8
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+PROSE_MIN_CHARS = 40
+# a sentence's end in the scripts of the news (Latin, CJK, Devanagari...), then closing quotes
+# or brackets and a reference mark such as "[1]"
+_SENTENCE_END = re.compile(r"[.!?…。！？।][\"'”’“«»„)\]]*(?:\s*\[\d+\])*$")
 
 
 def _is_prose(paragraph: str) -> bool:
-    """A paragraph with a sentence in it: enough words, ending as a sentence ends. A page
-    whose text has none is a menu or a list of headlines, not an article."""
-    return len(paragraph.split()) >= PROSE_MIN_WORDS and bool(_SENTENCE_END.search(paragraph))
+    """A paragraph with a sentence in it: ``PROSE_MIN_CHARS`` columns or more (a CJK
+    character is two), ending as a sentence ends. A page whose text has none is a menu or a
+    list of headlines, not an article."""
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in paragraph)  # CJK: 2 columns
+    return len(paragraph) + wide >= PROSE_MIN_CHARS and bool(_SENTENCE_END.search(paragraph))
 
 
 def _own_canonical(canonical: str, fetched: str) -> str:

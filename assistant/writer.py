@@ -63,7 +63,7 @@ class AnswerWriter:
         self.translate = translate
         self._translations: dict[tuple[str, str], str] = {}
         self._translations_paused_until = 0.0
-        self._translation_notice = ""
+        self._translation_failure = ""
 
     def rewrite(self, question: str, history: Sequence[str]) -> tuple[str, str, bool]:
         """(standalone question, notice, whether the model failed) for a follow-up; without a
@@ -187,18 +187,15 @@ class AnswerWriter:
         )
         notice = ""
         if missing and time.monotonic() < self._translations_paused_until:
-            notice = self._translation_notice
+            notice = self._untranslated_notice()
         elif missing:
             try:
                 reply = _text(self.chat_model.invoke(translation_messages(missing, lang)))
             except Exception as exc:
                 reply = ""
-                notice = self._translation_notice = (
-                    "The cited sentences are shown in their own language: the chat model "
-                    f"did not translate them ({self._reason(exc)}). Translations are tried "
-                    f"again in {TRANSLATION_PAUSE_S / 60:g} minutes."
-                )
+                self._translation_failure = self._reason(exc)
                 self._translations_paused_until = time.monotonic() + TRANSLATION_PAUSE_S
+                notice = self._untranslated_notice()
             if len(self._translations) > TRANSLATION_CACHE:
                 self._translations.clear()
             for n, translation in parse_translations(reply, len(missing)).items():
@@ -212,6 +209,15 @@ class AnswerWriter:
             for c in citations
         )
         return translated, notice
+
+    def _untranslated_notice(self) -> str:
+        left = max(self._translations_paused_until - time.monotonic(), 0.0)
+        when = f"{left / 60:.0f} minutes" if left >= 90 else f"{left:.0f} seconds"
+        return (
+            "The cited sentences are shown in their own language: the chat model did not "
+            f"translate them ({self._translation_failure}). Translations are tried again in "
+            f"{when}."
+        )
 
     def _reason(self, exc: BaseException) -> str:
         """What went wrong with a request to the chat model, in a few words."""

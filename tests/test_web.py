@@ -229,9 +229,24 @@ def test_a_page_of_menus_and_headlines_is_no_article() -> None:
         article_from_html(HOME_PAGE, source="https://coast.example/")
     assert str(err.value) == (
         "https://coast.example/: no article text found in this page, only short lines (a menu, "
-        "a list of headlines). Give the address of one article, or copy its text into a .txt "
-        "file."
+        "a list of headlines). Give one article's page, or copy its text into a .txt file."
     )
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "北京市政府周一宣布，地铁新线将于明年年底前开通运营，全长约四十公里。",
+        "नई दिल्ली में सोमवार को भारी बारिश के कारण कई इलाकों में पानी भर गया और यातायात बाधित रहा।",
+        "Der Bürgermeister sagte am Montag: „Die Arbeiten beginnen im Herbst.“",
+        "The council approved the budget on Friday, the mayor said.[1]",
+    ],
+    ids=["chinese", "hindi", "german-quotes", "reference-mark"],
+)
+def test_an_article_in_any_script_is_prose(paragraph: str) -> None:
+    html = f"<html><head><title>News</title></head><body><article><p>{paragraph}</p>"
+    article = article_from_html(html + "</article></body></html>", source="page.html")
+    assert article.text.endswith(paragraph)
 
 
 def test_html_files_give_their_text_and_title() -> None:
