@@ -127,7 +127,10 @@ class Embedder:
 
     def prompted_token_states(self, texts: Sequence[tuple[str, str]]) -> list[np.ndarray]:
         """The token states of ``(prompt name, text)`` pairs, each text with the model's prompt
-        as it is embedded, in one batch, without the special tokens and the prompt's tokens."""
+        as it is embedded, in one batch, without the special tokens and the prompt's tokens.
+
+        Assumes one special token at each end (<s> ... </s>, [CLS] ... [SEP]: the E5, XLM-R and
+        BERT tokenizers; truncation keeps the last one)."""
         prompts = getattr(self._st, "prompts", {}) or {}
         prompted = [(prompts.get(name, ""), text) for name, text in texts]
         skips = [1 + self._prompt_length(prompt) for prompt, _ in prompted]
