@@ -339,17 +339,16 @@ class Retriever:
         same numbers as before, so the same number of sentences is cited (with their own
         scores, the wider spread cited fewer: qa_xling en->id dev hit@3 0.907 -> 0.892)."""
         top = evidence[:TOKEN_MATCH_DEPTH]
-        weights = np.array([channel_weights(lang, e.article.article.lang).tokens for e in top])
-        if not (self.token_match and len(top) > 1 and weights.any()):
+        weights = [channel_weights(lang, e.article.article.lang).tokens for e in top]
+        weighed = [i for i, w in enumerate(weights) if w]  # the others keep their scores
+        if not (self.token_match and len(weighed) > 1 and self.embedder.gives_token_states):
             return evidence
-        if not self.embedder.gives_token_states:
-            return evidence
-        match = token_match(self.embedder, question, [e.sentence.text for e in top])
+        match = token_match(self.embedder, question, [top[i].sentence.text for i in weighed])
         # centred over the sentences it weighs: in a mix of languages, the same-language ones
         # (which match their own language's tokens better) do not push the others down
-        weighed = weights > 0
-        shifts = np.where(weighed, weights * (match - match[weighed].mean()), 0.0)
-        new = [e.score + float(s) for e, s in zip(top, shifts, strict=True)]
+        new = [e.score for e in top]
+        for i, m in zip(weighed, match - match.mean(), strict=True):
+            new[i] += weights[i] * float(m)
         order = sorted(range(len(top)), key=lambda i: (-new[i], *_rank(top[i])[1:]))
         moved = [replace(top[i], score=top[rank].score) for rank, i in enumerate(order)]
         return moved + evidence[len(top) :]

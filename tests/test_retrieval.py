@@ -250,9 +250,16 @@ def test_token_match_weighs_only_the_sentences_of_another_language(
     retriever = Retriever(SimpleNamespace(), embedder, token_match=True)  # type: ignore[arg-type]
     top = [evidence("id-1", "id", 1, 1.45), evidence("en-1", "en", 0, 1.40)]
     top.append(evidence("id-1", "id", 2, 1.38))
-    matches = np.array([0.70, 0.95, 0.74])
-    monkeypatch.setattr(retrieval, "token_match", lambda e, q, texts: matches)
+    matches = {"s1": 0.70, "s0": 0.95, "s2": 0.74}
+    asked: list[list[str]] = []
+
+    def fake_match(embedder: object, question: str, texts: list[str]) -> np.ndarray:
+        asked.append(list(texts))
+        return np.array([matches[t] for t in texts])
+
+    monkeypatch.setattr(retrieval, "token_match", fake_match)
     ranked = retriever._reorder_by_tokens("Who?", top, "en")
+    assert asked == [["s1", "s2"]]  # the sentence in the question's language is not matched
     # id 2 rises above id 1 (2 x 0.02 either side of their mean), the English one stays third
     assert [e.sentence.index for e in ranked] == [2, 1, 0]
     assert [e.score for e in ranked] == [1.45, 1.40, 1.38]
