@@ -67,7 +67,7 @@ reindex of many small articles still shows it is going on."""
 
 def _progress() -> Callable[[Any, int, int], None]:
     """A progress callback printing 'Indexing <title>: done/total' on stderr: one updated line
-    on a terminal, else a line every ``LOG_PROGRESS_EVERY_S`` seconds of a long article."""
+    on a terminal, else a line every ``LOG_PROGRESS_EVERY_S`` seconds of the command."""
     if sys.stderr.isatty():
 
         def show(article: Any, done: int, total: int) -> None:

@@ -109,12 +109,14 @@ def fetch_page(url: str, limits: FetchLimits | None = None) -> tuple[str, str, s
 
     worker = threading.Thread(target=work, name="fetch-page", daemon=True)
     worker.start()
-    worker.join(limits.timeout)
-    done = list(outcome)  # before the close, whose error in the worker is no outcome
     try:
-        client.close()  # also breaks off a download still going on in the worker
-    except Exception:  # noqa: BLE001 (closing under a running request: nothing to report)
-        pass
+        worker.join(limits.timeout)
+        done = list(outcome)  # before the close, whose error in the worker is no outcome
+    finally:  # Ctrl-C included
+        try:
+            client.close()  # also breaks off a download still going on in the worker
+        except Exception:  # noqa: BLE001 (closing under a running request: nothing to report)
+            pass
     if not done:
         raise _no_answer(url, limits)
     if isinstance(done[0], BaseException):
