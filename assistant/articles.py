@@ -26,7 +26,6 @@ HTML_SUFFIXES = (".html", ".htm")
 TITLE_MAX_CHARS = 120
 _FIX = "Give a .txt or .md file with the article text, or a saved .html page."
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
-_HEADING = re.compile(r"#{1,6}(?:\s+|$)(.*)")
 # YAML front matter of Markdown files (Hugo, Jekyll): "---", "key: value" lines, "---".
 _FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[ \t]*[\w-]+:.*\n|[ \t]+.*\n|[ \t]*\n)*)---[ \t]*\n")
 _FRONT_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
@@ -111,14 +110,10 @@ def readable(text: str) -> str:
 
 
 def make_title(text: str) -> str:
-    """Title from the first Markdown heading or first non-empty line, cut to 120 characters,
-    without Markdown's links and emphasis marks."""
+    """Title from the first line with text, cut to 120 characters, without Markdown's marks
+    (a heading's #s, links, emphasis: ``markdown_text``), whatever the file type."""
     for line in text.splitlines():
-        line = line.strip()
-        heading = _HEADING.fullmatch(line)
-        if heading:
-            line = _without_closing_hashes(heading.group(1)).strip()
-        line = _MD_EMPHASIS.sub(_emphasised, _MD_LINK.sub(r"\1", line))
+        line = markdown_text(line.strip())
         if line.strip():
             return _shorten(" ".join(line.split()), TITLE_MAX_CHARS)
     return ""
