@@ -254,7 +254,7 @@ class AnswerWriter:
 
 
 def _failure_kind(exc: BaseException) -> str:
-    """ "timeout", "connect" or "other": how a request to the chat model failed (the clients
+    """How a request to the chat model failed: "timeout", "connect" or "other" (the clients
     raise their own classes, named for it)."""
     names = {k.__name__ for k in type(exc).__mro__}
     if isinstance(exc, TimeoutError) or any("Timeout" in n for n in names):
