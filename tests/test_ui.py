@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -273,10 +275,19 @@ def test_an_empty_question_shows_a_message(page) -> None:
     assert page.locator("#chat [data-testid=user]").count() == 0
 
 
-def test_enter_then_a_click_on_ask_asks_once(page) -> None:
+def test_enter_then_a_click_on_ask_asks_once(
+    page, ui_assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """While an answer comes, the Ask button is off and Enter asks nothing: a click right
     after Enter asked the emptied box ("question is empty"), and Enter on the next question
     ran beside the first answer and overwrote it. The next question waits in the box."""
+    quick = ui_assistant.ask_stream
+
+    def slow(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        time.sleep(2)  # an answer that takes a while: the clicks below land while it comes
+        yield from quick(*args, **kwargs)
+
+    monkeypatch.setattr(ui_assistant, "ask_stream", slow)
     page.fill("#question textarea", SEED_QUESTION)
     page.press("#question textarea", "Enter")
     page.wait_for_function("() => document.querySelector('#ask').disabled")
