@@ -68,11 +68,15 @@ reindex of many small articles still shows it is going on."""
 def _progress() -> Callable[[Any, int, int], None]:
     """A progress callback printing 'Indexing <title>: done/total' on stderr: one updated line
     on a terminal, else a line every ``LOG_PROGRESS_EVERY_S`` seconds of the command."""
+
+    def line(article: Any, done: int, total: int) -> str:
+        return f"Indexing {article.title[:50]}: {done}/{total} texts embedded"
+
     if sys.stderr.isatty():
 
         def show(article: Any, done: int, total: int) -> None:
-            line = f"\rIndexing {article.title[:50]}: {done}/{total} texts embedded"
-            click.echo(line + ("\n" if done == total else ""), err=True, nl=False)
+            end = "\n" if done == total else ""
+            click.echo(f"\r{line(article, done, total)}{end}", err=True, nl=False)
 
         return show
 
@@ -82,7 +86,7 @@ def _progress() -> Callable[[Any, int, int], None]:
     def log(article: Any, done: int, total: int) -> None:
         now = time.monotonic()
         if now - last[0] >= LOG_PROGRESS_EVERY_S or (done == total and article.id in shown):
-            click.echo(f"Indexing {article.title[:50]}: {done}/{total} texts embedded", err=True)
+            click.echo(line(article, done, total), err=True)
             last[0] = now
             shown.add(article.id)
 
