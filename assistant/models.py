@@ -127,15 +127,34 @@ class Embedder:
 
     def prompted_token_states(self, texts: Sequence[tuple[str, str]]) -> list[np.ndarray]:
         """The token states of ``(prompt name, text)`` pairs, each text with the model's prompt
-        as it is embedded, in one batch, without the special tokens and the prompt's tokens.
-
-        Assumes one special token at each end (<s> ... </s>, [CLS] ... [SEP]: the E5, XLM-R and
-        BERT tokenizers; truncation keeps the last one)."""
+        as it is embedded, in one batch, without the special tokens and the prompt's tokens."""
         prompts = getattr(self._st, "prompts", {}) or {}
-        prompted = [(prompts.get(name, ""), text) for name, text in texts]
-        skips = [1 + self._prompt_length(prompt) for prompt, _ in prompted]
-        states = self.token_states([prompt + text for prompt, text in prompted])
-        return [s[skip:-1] for s, skip in zip(states, skips, strict=True)]
+        prompted = [prompts.get(name, "") + text for name, text in texts]
+        skips = [self._prompt_length(prompts.get(name, "")) for name, _ in texts]
+        states = self.token_states(prompted)
+        specials = self._special_token_masks(prompted)
+        return [
+            s[~mask][skip:] if len(mask) == len(s) else s[1:-1][skip:]
+            for s, mask, skip in zip(states, specials, skips, strict=True)
+        ]
+
+    def _special_token_masks(self, texts: list[str]) -> list[np.ndarray]:
+        """Which tokens of each text are the tokenizer's own (<s>, [CLS], </s> ...), as the
+        model sees the text (truncated to its length); where the tokenizer does not say, one
+        at each end is assumed, as E5, XLM-R and BERT have."""
+        tokenizer: Any = getattr(self._st, "tokenizer", None)
+        if hasattr(tokenizer, "encode_batch"):  # `tokenizers` (the ONNX and OpenVINO backends)
+            masks = [e.special_tokens_mask for e in tokenizer.encode_batch(texts)]
+        elif callable(tokenizer):  # a transformers tokenizer (torch)
+            masks = tokenizer(
+                texts,
+                return_special_tokens_mask=True,
+                truncation=True,
+                max_length=self._st.max_seq_length,
+            )["special_tokens_mask"]
+        else:
+            masks = [[] for _ in texts]
+        return [np.asarray(m, dtype=bool) for m in masks]
 
     def _prompt_length(self, prompt: str) -> int:
         """How many tokens a prompt adds in front of a text."""

