@@ -66,29 +66,37 @@ reindex of many small articles still shows it is going on."""
 
 
 def _progress() -> Callable[[Any, int, int], None]:
-    """A progress callback printing 'Indexing <title>: done/total' on stderr: one updated line
-    on a terminal, else a line every ``LOG_PROGRESS_EVERY_S`` seconds of the command."""
+    """A progress callback printing 'Indexing <title>: done/total' on stderr (see ``_reporter``)."""
 
     def line(article: Any, done: int, total: int) -> str:
         return f"Indexing {article.title[:50]}: {done}/{total} texts embedded"
 
+    return _reporter(line, key=lambda article: article.id)
+
+
+def _reporter(
+    line: Callable[[Any, int, int], str], *, key: Callable[[Any], Any]
+) -> Callable[[Any, int, int], None]:
+    """A progress callback ``(subject, done, total)`` printing ``line(subject, done, total)`` on
+    stderr: one updated line on a terminal, else a line every ``LOG_PROGRESS_EVERY_S`` seconds
+    of the command, and the last one of each subject (``key``) that had a line."""
     if sys.stderr.isatty():
 
-        def show(article: Any, done: int, total: int) -> None:
+        def show(subject: Any, done: int, total: int) -> None:
             end = "\n" if done == total else ""
-            click.echo(f"\r{line(article, done, total)}{end}", err=True, nl=False)
+            click.echo(f"\r{line(subject, done, total)}{end}", err=True, nl=False)
 
         return show
 
     last = [time.monotonic()]  # when the last line was printed (or the work began)
-    shown: set[str] = set()  # articles with a line: they also get their last one
+    shown: set[Any] = set()  # subjects with a line: they also get their last one
 
-    def log(article: Any, done: int, total: int) -> None:
+    def log(subject: Any, done: int, total: int) -> None:
         now = time.monotonic()
-        if now - last[0] >= LOG_PROGRESS_EVERY_S or (done == total and article.id in shown):
-            click.echo(line(article, done, total), err=True)
+        if now - last[0] >= LOG_PROGRESS_EVERY_S or (done == total and key(subject) in shown):
+            click.echo(line(subject, done, total), err=True)
             last[0] = now
-            shown.add(article.id)
+            shown.add(key(subject))
 
     return log
 
@@ -423,8 +431,7 @@ def evaluate_command(
             split=split, direction=direction, limit=limit, contexts=extra, articles=news,
             keep_index=keep_index,
         )  # fmt: skip
-        progress = _bar() if baseline else None
-        results = evaluate_file(file, obj.settings, progress=progress, baseline=baseline, **options)
+        results = evaluate_file(file, obj.settings, progress=_bar(), baseline=baseline, **options)
     if as_json:
         for result in results:
             system = {"system": result.name} if baseline else {}
@@ -528,17 +535,15 @@ def bench(
         click.echo("| " + " | ".join(row) + " |")
 
 
-def _bar() -> Callable[[str, int, int], None] | None:
-    """A progress bar per stage ('ingest [#####     ] 120/500') on a terminal's stderr."""
-    if not sys.stderr.isatty():
-        return None
+def _bar() -> Callable[[str, int, int], None]:
+    """A progress bar per stage ('ingest [#####     ] 120/500') on stderr (see ``_reporter``)."""
 
-    def show(stage: str, done: int, total: int) -> None:
+    def line(stage: str, done: int, total: int) -> str:
         filled = 30 * done // total if total > 0 else 0
         bar = f"[{'#' * filled}{' ' * (30 - filled)}] {done}/{total}" if total > 0 else str(done)
-        click.echo(f"\r{stage:14s} {bar}" + ("\n" if done == total else ""), err=True, nl=False)
+        return f"{stage:14s} {bar}"
 
-    return show
+    return _reporter(line, key=lambda stage: stage)
 
 
 @cli.command()

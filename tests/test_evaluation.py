@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,25 @@ def test_eval_command_prints_json(tmp_path: Path, model_cache: Path) -> None:
     figures = json.loads(result.stdout)
     assert (figures["questions"], figures["hit3"], figures["name"]) == (1, 1.0, "qa_small [dev]")
     assert not (tmp_path / "index").exists()  # the user's index is not touched
+
+
+def test_eval_logs_its_progress_without_a_terminal(
+    tmp_path: Path, model_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Piped, eval prints a progress line now and then (here every time: the interval is 0)
+    on stderr, one per stage at its end; stdout keeps only the figures."""
+    import assistant.cli
+
+    monkeypatch.setattr(assistant.cli, "LOG_PROGRESS_EVERY_S", 0.0)
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CACHE_DIR": str(model_cache)}
+    result = CliRunner().invoke(
+        cli, ["eval", str(QA), "--split", "dev", "--context", str(SEED), "--json"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["questions"] == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("index ") and len(lines) >= 2
+    assert re.fullmatch(r"ask +\[#{30}\] 1/1", lines[-1])
 
 
 def test_eval_keeps_its_index_when_asked(tmp_path: Path, model_cache: Path) -> None:
