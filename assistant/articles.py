@@ -200,10 +200,7 @@ def article_from_text(
                 f"{source}: the title is empty. Give a title with text, or leave it out to use "
                 "the article's first line."
             )
-    if url:
-        article_id = "u-" + _hash16(_canonical_url(url, source))
-    else:
-        article_id = "a-" + _hash16(" ".join(unicodedata.normalize("NFC", text).split()))
+    article_id = "u-" + _hash16(_canonical_url(url, source)) if url else text_key(text)
     return Article(
         id=article_id,
         title=title if title is not None else make_title(text),
@@ -401,6 +398,13 @@ def _canonical_url(url: str, name: str) -> str:
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     query = urlencode([(k, v) for k, v in pairs if not k.startswith("utm_")])
     return urlunsplit((scheme, parts.netloc.lower(), path, query, ""))
+
+
+def text_key(text: str) -> str:
+    """The id of an article with this text and no address: the same for texts that differ
+    only in spacing (an article from an address keeps it as ``Article.text_key``, to be found
+    when the same text comes again from a file or another address)."""
+    return "a-" + _hash16(" ".join(unicodedata.normalize("NFC", text).split()))
 
 
 def _hash16(value: str) -> str:

@@ -133,10 +133,11 @@ class Assistant:
     def add(
         self, article: Article, *, progress: Progress | None = None, added: str = ""
     ) -> StoredArticle | None:
-        """Index one article; ``None`` when the same content is already indexed.
+        """Index one article; ``None`` when it is indexed already: its id, or its text under
+        another id (a page added from its address and again from a saved file).
 
         ``added`` keeps the original date of an article that is indexed again."""
-        if article.id in self.store:
+        if article.id in self.store or self.store.with_text(article.text):
             return None
         sentences = split_sentences(article.text)
         if not sentences:
@@ -176,16 +177,26 @@ class Assistant:
             if stored is not None:
                 report.added.append(stored)
                 continue
-            kept = self.store.get(article.id).article
+            same_id = article.id in self.store
+            kept = self.store.get(article.id) if same_id else self.store.with_text(article.text)
             # a text id is the text itself; an address's text may be another one
-            if not article.url or kept.text.split() == article.text.split():
-                report.unchanged.append(kept)
+            if kept is None:  # removed by another process meanwhile
+                report.errors.append(
+                    ArticleError(
+                        f"{article.source}: removed by another process meanwhile; add it again."
+                    )
+                )
+            elif (
+                not same_id or not article.url or kept.article.text.split() == article.text.split()
+            ):
+                report.unchanged.append(kept.article)
             else:  # the same address, another text: an updated page, or a clash
                 report.errors.append(
                     ArticleError(
-                        f"{article.source}: the indexed article {article.id} ({kept.title}) "
-                        f"has the same address ({article.url}) but another text. Remove it "
-                        f"first (`assistant remove {article.id}`) to index this one."
+                        f"{article.source}: the indexed article {article.id} "
+                        f"({kept.article.title}) has the same address ({article.url}) but "
+                        f"another text. Remove it first (`assistant remove {article.id}`) to "
+                        "index this one."
                     )
                 )
         return report

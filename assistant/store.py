@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import orjson  # reads the kept articles 3x faster than json: a question reads a few dozen
 
-from .articles import Article
+from .articles import Article, text_key
 from .errors import ArticleNotFoundError, IndexMismatchError, StoreError
 from .models import Embedder
 from .sentences import Sentence
@@ -406,7 +406,7 @@ class Store:
         chunks = group_chunks(sentences)
         added = added or datetime.now(UTC).isoformat(timespec="seconds")
         stored = StoredArticle(article, tuple(sentences), chunks, added, tuple(sparse))
-        base = {"article_id": article.id, "lang": article.lang}
+        base = {"article_id": article.id, "lang": article.lang, "text_key": text_key(article.text)}
         sentence_records = [
             (
                 sentence_id(article.id, s.index),
@@ -524,6 +524,22 @@ class Store:
                 filter=_article_filter(article_ids),
             )
         return [(doc.id, doc.metadata, 1.0 - float(dist)) for doc, dist in hits]
+
+    def with_text(self, text: str) -> StoredArticle | None:
+        """The indexed article with this text (up to spacing), whatever its id: a text's id is
+        its key, and an article from an address carries the key in its records (those indexed
+        before 2026-11-27 do not, until ``assistant reindex``)."""
+        key = text_key(text)
+        if key in self.ids():
+            return self.get(key)
+        with self._lock:
+            got = self._guard(
+                self._vectorstore(CHUNKS).get,
+                where={"$and": [{"text_key": key}, {"index": 0}]},
+                include=["metadatas"],
+            )
+        found = self.get_many(m["article_id"] for m in got["metadatas"])  # committed ones only
+        return next(iter(found.values()), None)
 
     def vectors(self, name: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored embeddings of the given record ids."""

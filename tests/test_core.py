@@ -207,6 +207,26 @@ def test_another_text_at_an_indexed_address_is_reported_not_dropped(
     assistant.remove(first.id)
 
 
+def test_the_same_text_from_a_file_and_an_address_is_indexed_once(assistant: Assistant) -> None:
+    """A page added from its address and again from a saved file (or the reverse, or from a
+    second address) is the same article: reported as indexed, not cited twice."""
+    pasted = article_from_text(STADIUM_TEXT)
+    fetched = article_from_text(" \n".join(STADIUM_TEXT.split("\n")), url="https://a.example/s")
+    mirror = article_from_text(STADIUM_TEXT, url="https://b.example/stadium")
+    assert len({pasted.id, fetched.id, mirror.id}) == 3
+
+    assert assistant.add_articles([fetched]).added
+    assert assistant.add(pasted) is None
+    report = assistant.add_articles([pasted, mirror])
+    assert (report.added, report.unchanged, report.errors) == ([], [fetched, fetched], [])
+    assistant.remove(fetched.id)
+
+    assert assistant.add_articles([pasted]).added  # the reverse order
+    assert assistant.add_articles([fetched]) == AddReport(unchanged=[pasted])
+    assert sorted(a.id for a in assistant.articles()) == sorted([load_article(SEED).id, pasted.id])
+    assistant.remove(pasted.id)
+
+
 def test_adding_the_same_article_twice(assistant: Assistant) -> None:
     seed = load_article(SEED)
     assert assistant.add(seed) is None
