@@ -25,7 +25,7 @@ import gradio as gr  # noqa: E402
 
 from .answer import render_answer  # noqa: E402
 from .articles import Article, article_from_text, load_article  # noqa: E402
-from .core import MAX_QUESTION_CHARS, AddReport, Assistant, check_question  # noqa: E402
+from .core import AddReport, Assistant, check_question  # noqa: E402
 from .errors import ArticleError, AssistantError  # noqa: E402
 from .store import StoredArticle  # noqa: E402
 
@@ -209,8 +209,10 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         chat = chat or EMPTY_CHAT
         return (chat.get("messages", []), *article_views())
 
-    def new_conversation() -> tuple[Any, Any, Any]:
-        return [], "", {"messages": [], "questions": []}
+    def new_conversation() -> tuple[Any, Any, Any, Any]:
+        """An empty conversation; an answer on its way is stopped (``cancels`` below), so
+        its button is turned back on here."""
+        return [], "", {"messages": [], "questions": []}, gr.update(interactive=True)
 
     # -- articles ---------------------------------------------------------------------------
     def added(report: AddReport) -> tuple[Any, ...]:
@@ -292,7 +294,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
             "**[1]** to see the sentence in its article."
         )
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
+            with gr.Tab("Chat", id="chat") as chat_tab:
                 chatbot = gr.Chatbot(
                     elem_id="chat",
                     label="Conversation",
@@ -308,7 +310,6 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                         show_label=False,
                         elem_id="question",
                         scale=8,
-                        max_length=MAX_QUESTION_CHARS,
                     )
                     ask_button = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
                 notice = gr.Markdown(elem_id="chat-notice")
@@ -320,7 +321,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                         scale=8,
                     )
                     clear = gr.Button("New conversation", elem_id="new-conversation", scale=1)
-            with gr.Tab("Articles", id="articles"):
+            with gr.Tab("Articles", id="articles") as articles_tab:
                 table = gr.Dataframe(
                     headers=["Title", "Language", "Sentences", "Published", "Added", "Id"],
                     datatype=["str", "str", "number", "str", "str", "str"],
@@ -369,14 +370,31 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         ask_outputs = [chatbot, question, notice, chat_state, scope, ask_button]
         # one listener for both: while it runs, another Enter or click is ignored (each
         # listener alone allows one run at a time; two ran side by side on the same chat)
-        gr.on([question.submit, ask_button.click], respond, ask_inputs, ask_outputs)
-        clear.click(new_conversation, None, [chatbot, notice, chat_state])
-        chatbot.clear(new_conversation, None, [chatbot, notice, chat_state])
+        asking = gr.on([question.submit, ask_button.click], respond, ask_inputs, ask_outputs)
+        # a new conversation stops the answer on its way: its last step would restore the old
+        cleared = [chatbot, notice, chat_state, ask_button]
+        clear.click(new_conversation, None, cleared, cancels=[asking], queue=False)
+        chatbot.clear(new_conversation, None, cleared, cancels=[asking], queue=False)
         app.load(restore, [chat_state], [chatbot, *views])
-        add_files_button.click(add_files, [files], [add_status, *views, files])
-        add_text_button.click(add_text, [paste_text, paste_title], [add_status, *views])
-        url.submit(add_url, [url], [add_status, *views])
-        add_url_button.click(add_url, [url], [add_status, *views])
+        # another window or the CLI may have added or removed articles meanwhile
+        chat_tab.select(article_views, None, views, queue=False)
+        articles_tab.select(article_views, None, views, queue=False)
+        # one add at a time: its controls are off while an add runs (a second click, or Enter
+        # in the address box, was ignored by Gradio while the first ran, and its input lost)
+        add_controls = [add_files_button, add_text_button, add_url_button, url]
+
+        def controls(on: bool) -> Callable[[], list[Any]]:
+            return lambda: [gr.update(interactive=on) for _ in add_controls]
+
+        for trigger, action, inputs, outputs in [
+            (add_files_button.click, add_files, [files], [add_status, *views, files]),
+            (add_text_button.click, add_text, [paste_text, paste_title], [add_status, *views]),
+            (url.submit, add_url, [url], [add_status, *views]),
+            (add_url_button.click, add_url, [url], [add_status, *views]),
+        ]:
+            trigger(controls(False), None, add_controls, queue=False).then(
+                action, inputs, outputs
+            ).then(controls(True), None, add_controls, queue=False)
         read_button.click(read, [picked], [reader, manage_status])
         remove_button.click(
             ask_removal, [picked], [confirm_row, confirm_text, manage_status, removal]
@@ -413,6 +431,9 @@ def check_address(host: str, port: int) -> None:
             "this machine: 127.0.0.1 (this machine only) or 0.0.0.0 (the network)."
         ) from exc
     with socket.socket(family, kind) as probe:
+        # as the server binds (uvicorn sets it): connections of a server stopped a moment ago
+        # wait in TIME_WAIT for a minute and do not keep the port from serving
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(address)
         except OSError as exc:

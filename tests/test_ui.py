@@ -444,3 +444,105 @@ def test_uploads_are_capped(ui_assistant) -> None:
             assert big.status_code == 413
     finally:
         app.close()
+
+
+def test_a_long_question_is_refused_with_its_length_not_cut(page) -> None:
+    """The box does not cut a pasted question at the limit (its end, often the question
+    itself, was lost without a word): the message says how long it is."""
+    page.fill("#question textarea", "Peskov " * 300 + "said what?")
+    page.click("#ask")
+    page.wait_for_function(
+        "() => document.querySelector('#chat-notice').innerText.includes('keep it under')"
+    )
+    assert "The question is 2110 characters long" in page.inner_text("#chat-notice")
+    assert page.locator("#chat [data-testid=user]").count() == 0
+
+
+def test_a_new_conversation_stops_the_answer_on_its_way(
+    page, ui_assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A click on New conversation while an answer comes empties the chat for good: the answer
+    was written on top of it, with the old conversation, when it came."""
+    quick = ui_assistant.ask_stream
+
+    def slow(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        time.sleep(2)
+        yield from quick(*args, **kwargs)
+
+    ask(page, SEED_QUESTION)
+    monkeypatch.setattr(ui_assistant, "ask_stream", slow)
+    page.fill("#question textarea", "Who is the Kremlin spokesman?")
+    page.click("#ask")
+    page.wait_for_function("() => document.querySelector('#ask').disabled")
+    page.click("#new-conversation")
+    page.wait_for_function("() => !document.querySelector('#ask').disabled")
+    page.wait_for_timeout(3000)  # the stopped answer would have come by now
+    assert page.locator("#chat [data-testid=user]").count() == 0
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_timeout(1000)
+    assert page.locator("#chat [data-testid=user]").count() == 0
+    answer = ask(page, "Who is the Kremlin spokesman?")  # asking works again
+    assert "Peskov" in answer.inner_text()
+
+
+def test_one_add_at_a_time(page, ui_assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While an article is added, the add buttons and the address box are off (a second add
+    was ignored by Gradio, its page or text lost without a word), and on again after."""
+    quick = ui_assistant.add_articles
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(2)
+        return quick(*args, **kwargs)
+
+    monkeypatch.setattr(ui_assistant, "add_articles", slow)
+    open_tab(page, "Add articles")
+    page.fill("#paste-title textarea, #paste-title input", "Harbour crane")
+    page.fill("#paste-text textarea", "A new crane arrived at the harbour. It lifts 80 tonnes.")
+    page.click("#add-text")
+    controls = ["#add-files", "#add-text", "#add-url", "#url textarea, #url input"]
+    page.wait_for_function("([c]) => document.querySelector(c).disabled", arg=[controls[2]])
+    assert all(page.locator(c).is_disabled() for c in controls)
+    add_status(page, "Added Harbour crane")
+    page.wait_for_function("([c]) => !document.querySelector(c).disabled", arg=[controls[2]])
+    assert all(page.locator(c).is_enabled() for c in controls)
+    ui_assistant.remove(
+        next(a.id for a in ui_assistant.articles() if a.article.title == "Harbour crane")
+    )
+
+
+def test_articles_added_elsewhere_show_when_a_tab_opens(page, ui_assistant) -> None:
+    """An article added by the CLI or another window shows in the lists when the Articles or
+    the Chat tab is opened (they were read only when the page loaded)."""
+    from assistant.articles import article_from_text
+
+    added = ui_assistant.add_articles(
+        [article_from_text("The old mill reopens as a museum. Entry is free.", title="Mill museum")]
+    ).added
+    open_tab(page, "Articles")
+    page.wait_for_function(
+        "() => document.querySelector('#article-table').innerText.includes('Mill museum')"
+    )
+    open_tab(page, "Chat")
+    page.click("#scope input")
+    assert page.get_by_role("option", name="Mill museum", exact=False).count() == 1
+    page.keyboard.press("Escape")
+    ui_assistant.remove(added[0].id)
+
+
+def test_a_port_left_in_time_wait_can_be_served_on() -> None:
+    """A server stopped a moment ago leaves its connections in TIME_WAIT for a minute; the
+    port is free to serve on (the check said it was in use)."""
+    from assistant.ui import check_address
+
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = listener.accept()
+        accepted.close()  # the server's side closes first: its port waits in TIME_WAIT
+        client.recv(1)
+        client.close()
+    check_address("127.0.0.1", port)
