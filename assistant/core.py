@@ -139,6 +139,14 @@ class Assistant:
         ``added`` keeps the original date of an article that is indexed again."""
         if article.id in self.store or self.store.with_text(article.text):
             return None
+        return self._index(article, progress=progress, added=added)
+
+    def _index(
+        self, article: Article, *, progress: Progress | None = None, added: str = ""
+    ) -> StoredArticle | None:
+        """Embed and store an article (``None``: its id is indexed already)."""
+        if article.id in self.store:
+            return None
         sentences = split_sentences(article.text)
         if not sentences:
             raise ArticleError(f"{article.source}: no sentences found. Give the article text.")
@@ -266,7 +274,8 @@ class Assistant:
                 if progress:
                     progress(a, done, total)
 
-            stored = self.add(old.article, progress=step, added=old.added)
+            # every kept article comes back, also one whose text another one has
+            stored = self._index(old.article, progress=step, added=old.added)
             self.store.finish_reindexed(old.id)
             rebuilt.append(stored or self.store.get(old.id))
         return rebuilt

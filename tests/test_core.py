@@ -227,6 +227,21 @@ def test_the_same_text_from_a_file_and_an_address_is_indexed_once(assistant: Ass
     assistant.remove(pasted.id)
 
 
+def test_a_reindex_keeps_articles_that_share_a_text(assistant: Assistant) -> None:
+    """An index from before the text check may hold a text twice (from a file and from its
+    address): a reindex brings both back, it does not drop one (or fail on it)."""
+    pasted = article_from_text(STADIUM_TEXT)
+    fetched = article_from_text(STADIUM_TEXT, url="https://a.example/stadium")
+    assert assistant.add(pasted)
+    assert assistant.store.add(fetched, split_sentences(fetched.text))  # as older versions did
+    before = {a.id for a in assistant.articles()}
+    rebuilt = assistant.reindex()
+    assert {a.id for a in rebuilt} == before == {a.id for a in assistant.articles()}
+    assert fetched.id in before and pasted.id in before
+    for article in (pasted, fetched):
+        assistant.remove(article.id)
+
+
 def test_adding_the_same_article_twice(assistant: Assistant) -> None:
     seed = load_article(SEED)
     assert assistant.add(seed) is None
