@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer, compose_answer
-from .articles import Article, article_files, detect_language, load_articles, readable
+from .articles import Article, article_files, load_articles, question_language, readable
 from .config import Settings
 from .errors import ArticleError, EmptyIndexError, QuestionError
 from .grounding import (
@@ -316,7 +316,7 @@ class Assistant:
             return answer
         question, history, scope = self._check_ask(question, history, article_ids)
         t0 = time.perf_counter()
-        lang = detect_language(question)
+        lang = question_language(question)
         _, answer = self._extractive(question, question, history, scope, lang, t0)
         answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 1)
         return answer
@@ -396,7 +396,7 @@ class Assistant:
             return
         question, history, scope = self._check_ask(question, history, article_ids)
         t0 = time.perf_counter()
-        lang = detect_language(question)
+        lang = question_language(question)
         rewritten, notice, failed = (
             self.writer.rewrite(question, history) if history else ("", "", False)
         )

@@ -20,6 +20,7 @@ from assistant.articles import (
     load_articles,
     make_title,
     markdown_text,
+    question_language,
     read_stdin_article,
     readable,
 )
@@ -500,3 +501,18 @@ def test_import_is_light() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        # the names read as Indonesian: the whole question was taken for Indonesian
+        ("What rate did Bank Indonesia keep?", "en"),
+        ("What did Jokowi say in Jakarta?", "en"),
+        ("Apa kata Peskov tentang sanksi?", "id"),
+        ("Kapan Christiaan Snouck Hurgronje meninggal?", "id"),
+        ("Siapa Joko Widodo?", "id"),  # little more than names: read whole
+    ],
+)
+def test_question_language_reads_a_question_without_its_names(question: str, lang: str) -> None:
+    assert question_language(question) == lang
