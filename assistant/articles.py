@@ -63,6 +63,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # Language id reads only the start: a few thousand words decide it, and the DFA walk is in Python.
 _LANGID_SAMPLE_CHARS = 20_000
 _SHORT_TEXT_LETTERS = 20
+# what may come before a page's <!doctype html> or <html>: a browser's "saved from" comment,
+# an XML declaration (XHTML)
+_MARKUP_PREAMBLE = re.compile(r"\A\ufeff?\s*(?:(?:<\?xml[^>]*\?>|<!--.*?-->)\s*)*", re.S)
 _QUESTION_WORD = re.compile(r"[^\W\d_][\w'-]*")
 
 
@@ -387,11 +390,14 @@ def _control_share(text: str) -> float:
 def _validate(text: str, name: str) -> None:
     if "\x00" in text or _control_share(text) > 0.01:
         raise ArticleError(f"{name}: not a text file (binary content). {_FIX}")
-    if text.lstrip()[:14].lower().startswith(("<!doctype html", "<html")):
-        raise ArticleError(
-            f"{name}: this is an HTML page, not plain text. Save it with an .html name to "
-            "extract its article text, or give its web address."
+    start = _MARKUP_PREAMBLE.match(text)
+    if text[start.end() if start else 0 :][:14].lower().startswith(("<!doctype html", "<html")):
+        fix = (
+            "save the page with an .html name and add the file"
+            if name.startswith(("http://", "https://"))  # served as plain text
+            else "save it with an .html name to extract its article text, or give its web address"
         )
+        raise ArticleError(f"{name}: this is an HTML page, not plain text: {fix}.")
     if len(_LETTER_WORD.findall(text)) < 3:
         raise ArticleError(f"{name}: too short to be an article (fewer than 3 words). {_FIX}")
 

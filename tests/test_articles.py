@@ -214,7 +214,16 @@ BAD_FILES = [
      "no article text found in this page. Copy the article text into a .txt file and load "
      "that instead."),
     ("page.txt", b"<HTML lang='en'><p>Hello there world</p></HTML>", MAX_ARTICLE_BYTES,
-     "this is an HTML page, not plain text. Save it with an .html name to extract its "
+     "this is an HTML page, not plain text: save it with an .html name to extract its "
+     "article text, or give its web address."),
+    # a browser's "saved from" comment, an XML declaration (XHTML) before the page
+    ("saved.txt", b"<!-- saved from url=(0026)https://news.example/x -->\n<html><p>Hi all "
+     b"there</p></html>", MAX_ARTICLE_BYTES,
+     "this is an HTML page, not plain text: save it with an .html name to extract its "
+     "article text, or give its web address."),
+    ("xhtml.txt", b"\xef\xbb\xbf<?xml version='1.0'?>\n<!DOCTYPE html><html><p>Hi all there</p>"
+     b"</html>", MAX_ARTICLE_BYTES,
+     "this is an HTML page, not plain text: save it with an .html name to extract its "
      "article text, or give its web address."),
     ("short.txt", b"Breaking: 2024 news!", MAX_ARTICLE_BYTES,
      f"too short to be an article (fewer than 3 words). {FIX}"),

@@ -69,6 +69,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, b"%PDF-1.7 ...", "application/pdf")
         elif self.path == "/story.txt":
             self._send(200, STORY.encode(), "text/plain; charset=utf-8")
+        elif self.path == "/page.txt":  # a page served as plain text
+            self._send(200, PAGE.encode(), "text/plain; charset=utf-8")
         elif self.path == "/nowhere":
             self.send_response(302)
             self.send_header("Content-Length", "0")
@@ -122,6 +124,16 @@ def test_a_plain_text_address_is_read_as_text(site: str) -> None:
     article = fetch_article(f"{site}/story.txt", LOCAL)
     assert (article.title, article.text) == ("Ferry timetable changes", STORY)
     assert article.url == f"{site}/story.txt"
+
+
+def test_a_page_served_as_plain_text_says_what_to_do(site: str) -> None:
+    """Its address was given already: the message does not ask for it."""
+    with pytest.raises(ArticleError) as err:
+        fetch_article(f"{site}/page.txt", LOCAL)
+    assert str(err.value) == (
+        f"{site}/page.txt: this is an HTML page, not plain text: save the page with an .html "
+        "name and add the file."
+    )
 
 
 def test_a_canonical_link_to_the_home_page_does_not_name_the_article() -> None:
