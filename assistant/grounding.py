@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _NAME = re.compile(r"\b[^\W\d_][\w'-]{2,}")
 _WORD = re.compile(r"\w+")
+_POSSESSIVE = re.compile(r"'s?$")
 NAME_SIMILARITY = 0.75
 # capitalised words that are not names of anyone or anything an article must mention by name
 _NOT_NAMES = frozenset(
@@ -33,11 +34,12 @@ _NOT_NAMES = frozenset(
 
 
 def question_names(question: str) -> list[str]:
-    """Capitalised words of the question, except its first word and names of days/months."""
+    """Capitalised words of the question, except its first word and names of days/months;
+    a possessive 's is left out (Obama's: Obama)."""
     first = _WORD.search(question)
     skip = first.start() if first else -1
     return [
-        m.group(0)
+        _POSSESSIVE.sub("", m.group(0))
         for m in _NAME.finditer(question)
         if m.group(0)[0].isupper() and m.start() != skip and m.group(0).lower() not in _NOT_NAMES
     ]
@@ -153,8 +155,17 @@ class NameTranslations:
         return np.stack([vectors[k] for k in keys])
 
     def found(self, names: Sequence[str], texts: Iterable[str]) -> list[str]:
-        """The names that some word of ``texts`` translates (cosine >= NAME_TRANSLATION)."""
-        words = sorted({w for t in texts for w in _WORD.findall(t) if len(w) > 2 and w.isalpha()})
+        """The names that some capitalised word of ``texts`` translates (cosine >=
+        NAME_TRANSLATION). A name's translation is a name (Perancis, Jerman, Alkitab); common
+        words came close to names (presiden/Trump 0.87, the/Obama's 0.87)."""
+        words = sorted(
+            {
+                w
+                for t in texts
+                for w in _WORD.findall(t)
+                if len(w) > 2 and w.isalpha() and w[0].isupper()
+            }
+        )
         if not names or not words:
             return []
         queries = self._alone(list(names), query=True)
