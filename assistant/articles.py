@@ -66,6 +66,8 @@ _SHORT_TEXT_LETTERS = 20
 # what may come before a page's <!doctype html> or <html>: a browser's "saved from" comment,
 # an XML declaration (XHTML)
 _MARKUP_PREAMBLE = re.compile(r"\A\ufeff?\s*(?:(?:<\?xml[^>]*\?>|<!--.*?-->)\s*)*", re.S)
+URL_ID_PREFIX = "u-"
+"""The ids of articles from a web address start with it (the others are their ``text_key``)."""
 _QUESTION_WORD = re.compile(r"[^\W\d_][\w'-]*")
 
 
@@ -214,7 +216,7 @@ def article_from_text(
                 f"{source}: the title is empty. Give a title with text, or leave it out to use "
                 "the article's first line."
             )
-    article_id = "u-" + _hash16(_canonical_url(url, source)) if url else text_key(text)
+    article_id = URL_ID_PREFIX + _hash16(_canonical_url(url, source)) if url else text_key(text)
     return Article(
         id=article_id,
         title=title if title is not None else make_title(text),

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import orjson  # reads the kept articles 3x faster than json: a question reads a few dozen
 
-from .articles import Article, text_key
+from .articles import URL_ID_PREFIX, Article, text_key
 from .errors import ArticleNotFoundError, IndexMismatchError, StoreError
 from .models import Embedder
 from .sentences import Sentence
@@ -530,8 +530,11 @@ class Store:
         its key, and an article from an address carries the key in its records (those indexed
         before 2026-11-27 do not, until ``assistant reindex``)."""
         key = text_key(text)
-        if key in self.ids():
+        ids = self.ids()
+        if key in ids:
             return self.get(key)
+        if not any(i.startswith(URL_ID_PREFIX) for i in ids):  # the others' id is their key
+            return None
         with self._lock:
             got = self._guard(
                 self._vectorstore(CHUNKS).get,
