@@ -51,6 +51,10 @@ class ChannelWeights:
     sparse: float
     tokens: float = 0.0
     """How much the token match (``token_match``) reorders the best ``TOKEN_MATCH_DEPTH``."""
+    abstain: float = 0.0
+    """Added to the abstention threshold when the best sentence is of this pair: within
+    Indonesian, questions about something else score higher than across languages (see
+    ``answer.ABSTAIN_THRESHOLD``)."""
 
 
 CHUNK_WEIGHT = 0.75
@@ -67,7 +71,7 @@ _KEYWORDS = "keywords"
 _KEYWORD_IDS = "sentences.json"
 SAME_LANGUAGE = {"en": ChannelWeights(keyword=0.05, sparse=0.3)}
 """Questions over articles in their own language, by that language (others: the default)."""
-SAME_LANGUAGE_DEFAULT = ChannelWeights(keyword=0.02, sparse=0.0)
+SAME_LANGUAGE_DEFAULT = ChannelWeights(keyword=0.02, sparse=0.0, abstain=0.05)
 OTHER_LANGUAGE = ChannelWeights(keyword=0.0, sparse=0.3, tokens=2.0)
 """Questions over articles in another language."""
 TOKEN_MATCH_DEPTH = 3

