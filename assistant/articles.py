@@ -421,8 +421,8 @@ def _canonical_url(url: str, name: str) -> str:
 
 def text_key(text: str) -> str:
     """The id of an article with this text and no address: the same for texts that differ
-    only in spacing (an article from an address keeps it as ``Article.text_key``, to be found
-    when the same text comes again from a file or another address)."""
+    only in spacing (the records of an article from an address carry it, so that the same text
+    is found when it comes again from a file or another address: ``Store.with_text``)."""
     return "a-" + _hash16(" ".join(unicodedata.normalize("NFC", text).split()))
 
 
