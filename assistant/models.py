@@ -229,6 +229,19 @@ def quiet_model_stack() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
+def one_blas_thread() -> None:
+    """Run numpy's OpenBLAS in one thread, for the whole process.
+
+    After each product OpenBLAS's second thread busy-waits for more work, taking a core from
+    the network's threads that run next: with two threads, an English question over the first
+    article took p50 104 ms (the question's pass 17 ms, the token match's 54 ms); with one,
+    69 ms (11 and 30 ms). Indexing 40 news articles ran at 32-34 sentences/s with two and
+    34-36 with one (see docs/benchmarks.md)."""
+    from threadpoolctl import ThreadpoolController
+
+    ThreadpoolController().select(internal_api="openblas").limit(limits=1)
+
+
 def load_embedder(
     name: str, cache_dir: Path, *, batch_size: int = 32, backend: str = "auto"
 ) -> Embedder:
@@ -266,6 +279,7 @@ def _load_langchain(name: str, cache_dir: Path, batch_size: int, backend: str) -
     from .onnx_backend import EXPORTED, resolve_backend
 
     quiet_model_stack()
+    one_blas_thread()
     path = resolve_model_path(name, cache_dir)
     backend = resolve_backend(backend)
     if backend in EXPORTED:
