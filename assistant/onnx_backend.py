@@ -355,26 +355,31 @@ class OnnxEncoder:
         *,
         prompt_name: str | None = None,
         batch_size: int = 32,
-        output_value: str = "sentence_embedding",
+        output_value: str | None = "sentence_embedding",
         **_: Any,
     ) -> Any:
-        """Sentence vectors (a matrix), or with ``output_value="token_embeddings"`` each
-        text's token states (a list of matrices, padding removed), like sentence-transformers."""
+        """Sentence vectors (a matrix); with ``output_value="token_embeddings"`` each text's
+        token states (a list of matrices, padding removed); with ``output_value=None`` both, a
+        ``{"sentence_embedding", "token_embeddings"}`` dict per text. Like sentence-transformers."""
         prompt = self.prompts.get(prompt_name or "", "")
         texts = [prompt + t for t in texts] if prompt else list(texts)
-        if output_value == "token_embeddings":
-            states: list[Any] = [None] * len(texts)
-            for rows, batch, mask in self._batches(texts, batch_size):
-                for r, i in enumerate(rows):
-                    states[i] = batch[r, : int(mask[r].sum())]
-            return states
+        states: list[Any] = [None] * len(texts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for rows, batch, mask in self._batches(texts, batch_size):
+            for r, i in enumerate(rows):
+                states[i] = batch[r, : int(mask[r].sum())]
             weights = mask[..., None].astype(np.float32)
             vectors[rows] = (batch * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        if output_value == "token_embeddings":
+            return states
         if self.normalize:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors /= np.maximum(norms, 1e-12)
+        if output_value is None:
+            return [
+                {"sentence_embedding": v, "token_embeddings": t}
+                for v, t in zip(vectors, states, strict=True)
+            ]
         return vectors
 
 

@@ -29,7 +29,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ import numpy as np
 from .grounding import question_names
 from .models import Embedder, unit_rows
 from .sentences import Sentence
-from .sparse import SparseEncoder, sparse_cosine
+from .sparse import SparseEncoder, SparseVector, sparse_cosine
 from .store import CHUNKS, SENTENCES, Store, StoredArticle, chunk_id, sentence_id
 
 
@@ -92,6 +92,43 @@ class Evidence:
     article: StoredArticle
     sentence: Sentence
     score: float
+
+
+class Query:
+    """A question as the channels see it: its vector, its token states (with the query
+    prompt; ``None`` where the model gives none) and its sparse vector, made on first use
+    (Indonesian questions over Indonesian articles do not use it)."""
+
+    def __init__(
+        self,
+        vector: np.ndarray,
+        tokens: np.ndarray | None,
+        sparse: Callable[[], dict[int, float]],
+    ) -> None:
+        self.vector = vector
+        self.tokens = tokens
+        self._make_sparse = sparse
+        self._sparse: dict[int, float] | None = None
+
+    def sparse(self) -> dict[int, float]:
+        """The sparse vector as a feature -> weight map."""
+        if self._sparse is None:
+            self._sparse = self._make_sparse()
+        return self._sparse
+
+
+def _leaning(vectors: np.ndarray, history: Sequence[str]) -> np.ndarray:
+    """The question's vector; a follow-up's leans on the previous question's (the second)."""
+    vector = vectors[0] + HISTORY_WEIGHT * vectors[1] if history else vectors[0]
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def _as_map(vector: SparseVector) -> dict[int, float]:
+    return dict(zip(*vector, strict=True))
+
+
+def _sparse_query(sparse: SparseEncoder | None, text: str) -> dict[int, float]:
+    return sparse.encode_query(text) if sparse is not None else {}
 
 
 def lexical_query(question: str, history: Sequence[str] = ()) -> str:
@@ -247,12 +284,28 @@ class Retriever:
         self.keyword_candidates = keyword_candidates
         self.keywords = KeywordIndex(store)
 
-    def query_vector(self, question: str, history: Sequence[str] = ()) -> np.ndarray:
-        """The question's embedding; a follow-up leans on the previous question."""
-        texts = [question] + ([history[-1]] if history else [])
-        vectors = self.embedder.embed_queries(texts)
-        vector = vectors[0] + HISTORY_WEIGHT * vectors[1] if history else vectors[0]
-        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+    def encode(self, question: str, history: Sequence[str] = ()) -> Query:
+        """The question as the channels see it. Where the model gives token states, one pass
+        of the network gives its vector, its token states (the token match) and its raw
+        tokens for the sparse channel; a follow-up leans on the previous question."""
+        texts = [("query", question), *(("query", h) for h in history[-1:])]
+        lexical = lexical_query(question, history)
+        sparse = self.sparse
+        if not self.embedder.gives_token_states:
+            vectors = self.embedder.embed_queries([t for _, t in texts])
+            return Query(_leaning(vectors, history), None, lambda: _sparse_query(sparse, lexical))
+        if sparse is None or sparse.embedder is not self.embedder:  # no head on these states
+            vectors, states = self.embedder.encode_prompted(texts)
+            return Query(
+                _leaning(vectors, history), states[0], lambda: _sparse_query(sparse, lexical)
+            )
+        vectors, states = self.embedder.encode_prompted([*texts, ("", lexical)])
+        raw = states[-1]  # the sparse head reads the raw text's tokens, as at indexing
+        return Query(
+            _leaning(vectors, history),
+            states[0],
+            lambda: _as_map(sparse.from_token_states([raw])[0]),
+        )
 
     def retrieve(
         self,
@@ -268,7 +321,8 @@ class Retriever:
         scope = sorted(set(article_ids) & indexed) if article_ids else None
         if not (indexed if scope is None else scope):
             return []
-        q = self.query_vector(question, history)
+        query = self.encode(question, history)
+        q = query.vector
 
         chunk_cos: dict[str, float] = {}
         candidates: set[tuple[str, int]] = set()
@@ -281,9 +335,8 @@ class Retriever:
         for rid, meta, cos in self.store.search(SENTENCES, q, self.sentence_candidates, scope):
             sentence_cos[rid] = cos
             candidates.add((meta["article_id"], meta["index"]))
-        query_text = lexical_query(question, history)
         keyword = self.keywords.scores(
-            query_text,
+            lexical_query(question, history),
             scope,
             limit=self.keyword_candidates,
             among=candidates,
@@ -313,7 +366,6 @@ class Retriever:
         for rid, vec in self.store.vectors(CHUNKS, missing_c).items():
             chunk_cos[rid] = float(vec @ q)
 
-        sparse_query: dict[int, float] | None = None
         evidence = []
         for aid, i in candidates:
             sid = sentence_id(aid, i)
@@ -327,15 +379,13 @@ class Retriever:
                 + w.keyword * keyword.get((aid, i), 0.0)
             )
             if self.sparse and article.sparse and w.sparse:
-                if sparse_query is None:
-                    sparse_query = self.sparse.encode_query(query_text)
-                score += w.sparse * sparse_cosine(sparse_query, article.sparse[i])
+                score += w.sparse * sparse_cosine(query.sparse(), article.sparse[i])
             evidence.append(Evidence(article, article.sentences[i], score))
         evidence.sort(key=_rank)
-        return self._reorder_by_tokens(question, evidence, lang)[:limit]
+        return self._reorder_by_tokens(question, query, evidence, lang)[:limit]
 
     def _reorder_by_tokens(
-        self, question: str, evidence: list[Evidence], lang: str
+        self, question: str, query: Query, evidence: list[Evidence], lang: str
     ) -> list[Evidence]:
         """The best ``TOKEN_MATCH_DEPTH`` sentences reordered by how well they match the
         question token by token (``token_match``), where the pair of languages gives it a
@@ -347,7 +397,9 @@ class Retriever:
         weighed = [i for i, w in enumerate(weights) if w]  # the others keep their scores
         if not (self.token_match and len(weighed) > 1 and self.embedder.gives_token_states):
             return evidence
-        match = token_match(self.embedder, question, [top[i].sentence.text for i in weighed])
+        match = token_match(
+            self.embedder, question, [top[i].sentence.text for i in weighed], query.tokens
+        )
         # centred over the sentences it weighs: in a mix of languages, the same-language ones
         # (which match their own language's tokens better) do not push the others down
         new = [e.score for e in top]
@@ -362,7 +414,12 @@ def _rank(e: Evidence) -> tuple[float, str, int]:
     return (-e.score, e.article.id, e.sentence.index)
 
 
-def token_match(embedder: Embedder, question: str, sentences: Sequence[str]) -> np.ndarray:
+def token_match(
+    embedder: Embedder,
+    question: str,
+    sentences: Sequence[str],
+    question_states: np.ndarray | None = None,
+) -> np.ndarray:
     """How well each sentence matches the question token by token: for every token of the
     question its best cosine among the sentence's tokens, averaged (ColBERT's MaxSim), on the
     embedding model's last hidden states.
@@ -371,11 +428,14 @@ def token_match(embedder: Embedder, question: str, sentences: Sequence[str]) -> 
     vectors only find its topic: on qa_xling en->id dev, reordering the three best sentences
     with weight 2 moved hit@1 from 0.735 to 0.762 (hit@3 stays, the set is the same); id->en
     0.750 -> 0.753. It does not help within a language (qa_en dev 0.841 -> 0.827, qa_id
-    0.656 -> 0.656), where the keyword channel already matches words."""
-    q, *rows = embedder.prompted_token_states(
-        [("query", question), *(("passage", s) for s in sentences)]
-    )
-    q = unit_rows(q)
+    0.656 -> 0.656), where the keyword channel already matches words. ``question_states``:
+    the question's token states with the query prompt, when its pass gave them already."""
+    texts = [("passage", s) for s in sentences]
+    if question_states is None:  # the question's states, unless its pass gave them already
+        question_states, *rows = embedder.prompted_token_states([("query", question), *texts])
+    else:
+        rows = embedder.prompted_token_states(texts)
+    q = unit_rows(question_states)
     scores = [
         float((q @ unit_rows(s).T).max(axis=1).mean()) if len(q) and len(s) else 0.0 for s in rows
     ]

