@@ -20,7 +20,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from .articles import Article, article_from_text
+from .articles import MARKDOWN_SUFFIXES, Article, article_from_text
 from .errors import ArticleError, FetchError
 
 if TYPE_CHECKING:
@@ -296,6 +296,9 @@ def _own_canonical(canonical: str, fetched: str) -> str:
     return canonical
 
 
+MARKDOWN_TYPES = ("text/markdown", "text/x-markdown")
+
+
 def _media_type(content_type: str, url: str) -> str:
     """The response's media type, or a ``FetchError`` for one that holds no article text."""
     media = content_type.split(";")[0].strip().lower()
@@ -313,6 +316,13 @@ def fetch_article(
 ) -> Article:
     """Fetch a web page (or a plain-text file on the web) and extract its article."""
     final_url, text, media = fetch_page(url, limits)
-    if media == "text/plain":
-        return article_from_text(text, title=title, source=url.strip(), url=final_url)
+    # Markdown read as a .md file is: the same text from a file and from its address is
+    # then one article (its markup kept, it would be two, and cited with "**" and "#")
+    markdown = media in MARKDOWN_TYPES or (
+        media == "text/plain" and urlsplit(final_url).path.lower().endswith(MARKDOWN_SUFFIXES)
+    )
+    if media == "text/plain" or markdown:
+        return article_from_text(
+            text, title=title, source=url.strip(), url=final_url, markdown=markdown
+        )
     return article_from_html(text, source=url.strip(), url=final_url, title=title)

@@ -6,10 +6,11 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
-from assistant.articles import load_article
+from assistant.articles import load_article, text_key
 from assistant.errors import ArticleError, FetchError
 from assistant.web import FetchLimits, article_from_html, check_url, fetch_article
 
@@ -28,6 +29,12 @@ PAGE = """<!DOCTYPE html><html><head><title>Harbour budget approved - Coast Dail
 STORY = (
     "Ferry timetable changes\n\nThe island ferry now sails every hour from Monday. "
     "The first boat leaves at six."
+)
+
+
+NOTES = (
+    "# Ferry timetable changes\n\nThe island ferry now sails **every hour** from Monday, "
+    "says the [port authority](https://example.org/port)."
 )
 
 
@@ -69,6 +76,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, b"%PDF-1.7 ...", "application/pdf")
         elif self.path == "/story.txt":
             self._send(200, STORY.encode(), "text/plain; charset=utf-8")
+        elif self.path == "/notes.md":  # how most servers send Markdown files
+            self._send(200, NOTES.encode(), "text/plain; charset=utf-8")
+        elif self.path == "/notes":
+            self._send(200, NOTES.encode(), "text/markdown; charset=utf-8")
         elif self.path == "/page.txt":  # a page served as plain text
             self._send(200, PAGE.encode(), "text/plain; charset=utf-8")
         elif self.path == "/nowhere":
@@ -124,6 +135,21 @@ def test_a_plain_text_address_is_read_as_text(site: str) -> None:
     article = fetch_article(f"{site}/story.txt", LOCAL)
     assert (article.title, article.text) == ("Ferry timetable changes", STORY)
     assert article.url == f"{site}/story.txt"
+
+
+@pytest.mark.parametrize("path", ["/notes.md", "/notes"])
+def test_markdown_on_the_web_is_read_as_a_markdown_file_is(
+    site: str, path: str, tmp_path: Path
+) -> None:
+    """Served as text/markdown, or as plain text from a .md address: the text is the one the
+    same file gives (so the two are one article), without its markup."""
+    file = tmp_path / "notes.md"
+    file.write_text(NOTES, encoding="utf-8")
+    article = fetch_article(f"{site}{path}", LOCAL)
+    assert article.text == load_article(file).text
+    assert text_key(article.text) == text_key(load_article(file).text)
+    assert "**" not in article.text and "# " not in article.text
+    assert article.title == "Ferry timetable changes"
 
 
 def test_a_page_served_as_plain_text_says_what_to_do(site: str) -> None:
