@@ -329,3 +329,14 @@ def test_the_questions_pass_gives_the_sparse_vector_of_its_raw_text(
     theirs = sparse_encoder.encode([question])[0]
     assert sparse_cosine(query.sparse(), theirs) > 0.99
     assert len(query.sparse()) == len(theirs[0])
+
+
+def test_numpy_runs_one_blas_thread_once_the_model_loads(embedder) -> None:
+    """OpenBLAS's idle threads spin and slow the network's passes (docs/benchmarks.md)."""
+    from threadpoolctl import threadpool_info
+
+    embedder.load()
+    openblas = [i for i in threadpool_info() if i["internal_api"] == "openblas"]
+    if not openblas:
+        pytest.skip("this numpy does not use OpenBLAS")
+    assert all(i["num_threads"] == 1 for i in openblas)
