@@ -272,7 +272,7 @@ def one_blas_thread() -> None:
     After each product OpenBLAS's second thread busy-waits for more work, taking a core from
     the network's threads that run next: with two threads, an English question over the first
     article took p50 104 ms (the question's pass 17 ms, the token match's 54 ms); with one,
-    69 ms (11 and 30 ms). Indexing 40 news articles ran at 32-34 sentences/s with two and
+    64 ms (10 and 29 ms). Indexing 40 news articles ran at 32-34 sentences/s with two and
     34-36 with one (see docs/benchmarks.md)."""
     from threadpoolctl import ThreadpoolController
 
