@@ -284,17 +284,23 @@ class Retriever:
         self.keyword_candidates = keyword_candidates
         self.keywords = KeywordIndex(store)
 
-    def encode(self, question: str, history: Sequence[str] = ()) -> Query:
+    def encode(self, question: str, history: Sequence[str] = (), lang: str = "") -> Query:
         """The question as the channels see it. Where the model gives token states, one pass
-        of the network gives its vector, its token states (the token match) and its raw
-        tokens for the sparse channel; a follow-up leans on the previous question."""
+        of the network gives its vector, its token states (the token match) and, where the
+        sparse channel weighs within the question's language ``lang`` (English), its raw
+        tokens for the sparse head; elsewhere the sparse vector takes a pass of its own if an
+        article of another language needs it. A follow-up leans on the previous question."""
         texts = [("query", question), *(("query", h) for h in history[-1:])]
         lexical = lexical_query(question, history)
         sparse = self.sparse
         if not self.embedder.gives_token_states:
             vectors = self.embedder.embed_queries([t for _, t in texts])
             return Query(_leaning(vectors, history), None, lambda: _sparse_query(sparse, lexical))
-        if sparse is None or sparse.embedder is not self.embedder:  # no head on these states
+        if (
+            sparse is None
+            or sparse.embedder is not self.embedder  # no head on these states
+            or not channel_weights(lang, lang).sparse  # Indonesian over Indonesian: not used
+        ):
             vectors, states = self.embedder.encode_prompted(texts)
             return Query(
                 _leaning(vectors, history), states[0], lambda: _sparse_query(sparse, lexical)
@@ -321,7 +327,7 @@ class Retriever:
         scope = sorted(set(article_ids) & indexed) if article_ids else None
         if not (indexed if scope is None else scope):
             return []
-        query = self.encode(question, history)
+        query = self.encode(question, history, lang)
         q = query.vector
 
         chunk_cos: dict[str, float] = {}

@@ -314,17 +314,33 @@ def test_one_pass_gives_the_vectors_and_the_token_states(
         assert np.allclose(ours, theirs, atol=1e-5), np.abs(ours - theirs).max()
 
 
+@pytest.mark.parametrize(
+    ("question", "lang", "texts"),
+    [
+        ("What did Peskov say about sanctions?", "en", 2),
+        ("Apa kata Peskov tentang sanksi?", "id", 1),
+    ],
+)
 def test_the_questions_pass_gives_the_sparse_vector_of_its_raw_text(
-    assistant: Assistant, sparse_encoder
+    assistant: Assistant, sparse_encoder, monkeypatch: pytest.MonkeyPatch, question, lang, texts
 ) -> None:
-    """The sparse head reads the raw question's tokens from the question's one pass: the
-    vector ``encode_query`` makes in a pass of its own."""
+    """An English question's pass also holds its raw text, from which the sparse head makes the
+    vector ``encode`` makes in a pass of its own. An Indonesian question's pass does not: over
+    Indonesian text the sparse channel does not weigh, and the vector is made only if needed."""
     from assistant.sparse import sparse_cosine
 
-    question = "What did Peskov say about sanctions?"
     assert assistant.retriever.sparse is not None
     assert assistant.retriever.sparse.embedder is assistant.embedder  # the head on its states
-    query = assistant.retriever.encode(question)
+    passes: list[int] = []
+    one_pass = assistant.embedder.encode_prompted
+
+    def counted(pairs: list[tuple[str, str]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        passes.append(len(pairs))
+        return one_pass(pairs)
+
+    monkeypatch.setattr(assistant.embedder, "encode_prompted", counted)
+    query = assistant.retriever.encode(question, lang=lang)
+    assert passes == [texts]
     assert query.tokens is not None
     theirs = sparse_encoder.encode([question])[0]
     assert sparse_cosine(query.sparse(), theirs) > 0.99
