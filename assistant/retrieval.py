@@ -39,7 +39,7 @@ import numpy as np
 from .grounding import question_names
 from .models import Embedder, unit_rows
 from .sentences import Sentence
-from .sparse import SparseEncoder, SparseVector, sparse_cosine
+from .sparse import SparseEncoder, as_map, sparse_cosine
 from .store import CHUNKS, SENTENCES, Store, StoredArticle, chunk_id, sentence_id
 
 
@@ -121,10 +121,6 @@ def _leaning(vectors: np.ndarray, history: Sequence[str]) -> np.ndarray:
     """The question's vector; a follow-up's leans on the previous question's (the second)."""
     vector = vectors[0] + HISTORY_WEIGHT * vectors[1] if history else vectors[0]
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
-
-
-def _as_map(vector: SparseVector) -> dict[int, float]:
-    return dict(zip(*vector, strict=True))
 
 
 def _sparse_query(sparse: SparseEncoder | None, text: str) -> dict[int, float]:
@@ -296,21 +292,24 @@ class Retriever:
         if not self.embedder.gives_token_states:
             vectors = self.embedder.embed_queries([t for _, t in texts])
             return Query(_leaning(vectors, history), None, lambda: _sparse_query(sparse, lexical))
-        if (
-            sparse is None
-            or sparse.embedder is not self.embedder  # no head on these states
-            or not channel_weights(lang, lang).sparse  # Indonesian over Indonesian: not used
-        ):
-            vectors, states = self.embedder.encode_prompted(texts)
-            return Query(
-                _leaning(vectors, history), states[0], lambda: _sparse_query(sparse, lexical)
-            )
-        vectors, states = self.embedder.encode_prompted([*texts, ("", lexical)])
-        raw = states[-1]  # the sparse head reads the raw text's tokens, as at indexing
+        # the raw question joins the pass where the head runs on these states and the question's
+        # own language weighs the sparse channel (not Indonesian over Indonesian)
+        own = (
+            sparse is not None
+            and sparse.embedder is self.embedder
+            and bool(channel_weights(lang, lang).sparse)
+        )
+        vectors, states = self.embedder.encode_prompted(texts + ([("", lexical)] if own else []))
+
+        def from_this_pass() -> dict[int, float]:
+            assert sparse is not None
+            raw = states[-1]  # the sparse head reads the raw text's tokens, as at indexing
+            return as_map(sparse.from_token_states([raw])[0])
+
         return Query(
             _leaning(vectors, history),
             states[0],
-            lambda: _as_map(sparse.from_token_states([raw])[0]),
+            from_this_pass if own else lambda: _sparse_query(sparse, lexical),
         )
 
     def retrieve(

@@ -154,13 +154,17 @@ class SparseEncoder:
 
     def encode_query(self, text: str) -> dict[int, float]:
         """A question's sparse vector as a feature -> weight map."""
-        (idx, val) = self.encode([text])[0]
-        return dict(zip(idx, val, strict=True))
+        return as_map(self.encode([text])[0])
 
 
 def _normalised(idx: Sequence[int], val: Sequence[float]) -> SparseVector:
     norm = float(np.linalg.norm(val)) or 1.0
     return (tuple(int(i) for i in idx), tuple(float(v) / norm for v in val))
+
+
+def as_map(vector: SparseVector) -> dict[int, float]:
+    """A sparse vector as a feature -> weight map."""
+    return dict(zip(*vector, strict=True))
 
 
 def sparse_cosine(query: dict[int, float], vector: SparseVector) -> float:
