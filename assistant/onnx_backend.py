@@ -365,12 +365,16 @@ class OnnxEncoder:
         texts = [prompt + t for t in texts] if prompt else list(texts)
         states: list[Any] = [None] * len(texts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled = output_value != "token_embeddings"
         for rows, batch, mask in self._batches(texts, batch_size):
             for r, i in enumerate(rows):
                 states[i] = batch[r, : int(mask[r].sum())]
-            weights = mask[..., None].astype(np.float32)
-            vectors[rows] = (batch * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        if output_value == "token_embeddings":
+            if pooled:  # the sparse head's pass at indexing needs the token states only
+                weights = mask[..., None].astype(np.float32)
+                vectors[rows] = (batch * weights).sum(axis=1) / np.maximum(
+                    weights.sum(axis=1), 1e-9
+                )
+        if not pooled:
             return states
         if self.normalize:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
