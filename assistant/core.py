@@ -19,7 +19,7 @@ from .grounding import (
     refers_back,
 )
 from .models import Embedder, load_embedder
-from .retrieval import Evidence, Retriever, channel_weights
+from .retrieval import Evidence, Retriever
 from .sentences import split_sentences
 from .sparse import SparseEncoder, SparseVector
 from .store import Progress, Store, StoredArticle, group_chunks, open_store
@@ -342,13 +342,13 @@ class Assistant:
             )
         ):
             evidence = []  # the question is about someone or something no article mentions
-        pair = channel_weights(lang, evidence[0].article.article.lang) if evidence else None
+        pair = self.retriever.weights(lang, evidence[0].article.article.lang) if evidence else None
         answer = compose_answer(
             question,
             evidence,
             lang=lang,
             top_k=self.top_k,
-            threshold=self.threshold + (pair.abstain if pair else 0.0),
+            threshold=self.threshold + (pair.abstain + pair.shift if pair else 0.0),
             margin=self.margin,
             timings_ms={"retrieve": round((time.perf_counter() - t0) * 1000, 1)},
         )

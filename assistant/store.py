@@ -553,6 +553,18 @@ class Store:
         pairs = zip(got["ids"], got["embeddings"], strict=True)
         return {i: np.asarray(e, dtype=np.float32) for i, e in pairs}
 
+    def sample_vectors(self, name: str, where: dict[str, Any], limit: int) -> np.ndarray:
+        """Up to ``limit`` stored embeddings of the records ``where`` selects (the first
+        found, not chosen at random), one a row."""
+        with self._lock:
+            got = self._guard(
+                self._vectorstore(name).get, where=where, limit=limit, include=["embeddings"]
+            )
+        embeddings = got.get("embeddings")
+        if embeddings is None or not len(embeddings):
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.asarray(embeddings, dtype=np.float32)
+
     def _guard(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             with self._lock:

@@ -356,3 +356,84 @@ def test_numpy_runs_one_blas_thread_once_the_model_loads(embedder) -> None:
     if not openblas:
         pytest.skip("this numpy does not use OpenBLAS")
     assert all(i["num_threads"] == 1 for i in openblas)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def add_stadiums(assistant: Assistant) -> None:
+    """Two Indonesian stadium articles beside the seed, and the English one."""
+    for name in ("stadion-bandung.txt", "stadion-jakarta.txt"):
+        assistant.add(article_from_text((FIXTURES / name).read_text()))
+    assistant.add(article_from_text(STADIUM_TEXT))
+
+
+def test_an_index_of_one_language_is_searched_with_the_question_alone(
+    assistant: Assistant,
+) -> None:
+    retriever = assistant.retriever
+    q = retriever.encode(STADIUM_QUESTION, (), "en").vector
+    assert retriever._language_direction("en") is None  # the seed is Indonesian only
+    assert retriever._language_direction("id") is None
+    assert len(retriever._search_vectors(q, "en")) == 1
+
+
+def test_an_index_of_two_languages_is_searched_also_without_the_questions_language(
+    assistant: Assistant,
+) -> None:
+    """The second vector leaves out the difference of the languages' mean vectors; it is
+    computed once per state of the index and forgotten when an article goes."""
+    retriever = assistant.retriever
+    stored = assistant.add(article_from_text(STADIUM_TEXT))
+    assert stored is not None
+    q = retriever.encode(STADIUM_QUESTION, (), "en").vector
+    direction = retriever._language_direction("en")
+    assert direction is not None and direction.shape == q.shape
+    assert retriever._language_direction("en") is direction  # kept
+    first, second = retriever._search_vectors(q, "en")
+    assert first is q
+    assert np.isclose(np.linalg.norm(second), 1.0)
+    assert float(second @ direction) < float(q @ direction)  # less of its own language
+    # the Indonesian side is the mirror image
+    assert np.allclose(retriever._language_direction("id"), -direction)
+    assistant.remove(stored.id)
+    assert retriever._language_direction("en") is None
+
+
+def test_a_question_finds_its_answer_in_another_language_among_articles_of_its_own(
+    assistant: Assistant,
+) -> None:
+    """An English question about an Indonesian article, with an English article on a close
+    topic in the index: the English article's sentences scored higher for their language
+    alone, and the answer cited Rivertown's cost for Bandung's."""
+    add_stadiums(assistant)
+    answer = assistant.ask("How much did the Bandung stadium renovation cost?")
+    texts = [c.text for c in answer.citations]
+    assert any("120 miliar rupiah" in t for t in texts), texts
+    assert not any("300 million euros" in t for t in texts), texts
+
+
+def test_the_language_shift_changes_nothing_in_an_index_of_one_language_pair(
+    assistant: Assistant,
+) -> None:
+    """English questions over the Indonesian seed: every sentence gets the same shift and so
+    does the threshold; the same sentences are cited, or the same questions abstain."""
+    from assistant.retrieval import OTHER_LANGUAGE
+
+    questions = [
+        "What did Peskov say about sanctions?",
+        "How many Russian troops were gathered near Ukraine?",
+        "What is the current price of natural gas in Germany?",
+    ]
+    assert OTHER_LANGUAGE.shift > 0
+    balanced = [assistant.ask(q) for q in questions]
+    assistant.retriever.balance_languages = False
+    plain = [assistant.ask(q) for q in questions]
+    for a, b in zip(balanced, plain, strict=True):
+        assert a.abstained == b.abstained
+        assert [(c.article_id, c.sentence) for c in a.citations] == [
+            (c.article_id, c.sentence) for c in b.citations
+        ]
+        for c, d in zip(a.citations, b.citations, strict=True):
+            assert c.score == pytest.approx(d.score + OTHER_LANGUAGE.shift, abs=2e-4)
+    assert any(a.abstained for a in balanced) and not all(a.abstained for a in balanced)
