@@ -38,7 +38,7 @@ import numpy as np
 
 from .grounding import question_names
 from .models import Embedder, unit_rows
-from .sentences import Sentence
+from .sentences import Sentence, is_headline
 from .sparse import SparseEncoder, as_map, sparse_cosine
 from .store import CHUNKS, SENTENCES, Store, StoredArticle, chunk_id, sentence_id
 
@@ -408,6 +408,8 @@ class Retriever:
             if sid not in sentence_cos:
                 continue  # a record missing from the store (interrupted add): never cite it
             article = articles[aid]
+            if i == 0 and is_headline(article.article.text, article.sentences[0]):
+                continue  # it helps find the article (in its chunk) but answers nothing
             w = self.weights(lang, article.article.lang)
             score = (
                 sentence_cos[sid]

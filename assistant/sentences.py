@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "split_sentences"]
+__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "is_headline", "split_sentences"]
 
 MAX_SENTENCE_CHARS = 1000
 """Longest sentence returned; longer runs are cut at whitespace so they stay embeddable."""
@@ -165,3 +165,20 @@ def split_sentences(text: str) -> list[Sentence]:
         _emit(text, seg_start, line_end, spans)
         _attach_wordless(text, spans, first)
     return [Sentence(i, a, b, text[a:b]) for i, (a, b) in enumerate(spans)]
+
+
+_FINAL = re.compile(r"[.?!…][”\"’')\]]*$")
+
+
+def is_headline(text: str, sentence: Sentence) -> bool:
+    """Whether ``sentence`` is the headline of the article ``text``: its first line, with more
+    text below, not ending like a sentence ("Rivertown FC to build a new stadium").
+
+    A headline names the topic, so it lands close to any question about the article and was
+    cited first (as [1], the citations being in article order) before the sentence that
+    answers; the title shows with every citation anyway. A first line that ends like a sentence
+    (the first article's) is a sentence."""
+    if sentence.index != 0 or text[: sentence.start].strip(" \t#"):
+        return False
+    line, _, below = text[sentence.end :].partition("\n")
+    return not line.strip() and bool(below.strip()) and not _FINAL.search(sentence.text)

@@ -437,3 +437,15 @@ def test_the_language_shift_changes_nothing_in_an_index_of_one_language_pair(
         for c, d in zip(a.citations, b.citations, strict=True):
             assert c.score == pytest.approx(d.score + OTHER_LANGUAGE.shift, abs=2e-4)
     assert any(a.abstained for a in balanced) and not all(a.abstained for a in balanced)
+
+
+def test_a_headline_is_not_cited_but_still_finds_its_article(assistant: Assistant) -> None:
+    """ "Rivertown FC to build a new stadium" was the best citation of every question about the
+    article (numbered [1]), above the sentence that says the cost."""
+    stored = assistant.add(article_from_text(STADIUM_TEXT))
+    assert stored is not None
+    for question in (STADIUM_QUESTION, "Berapa biaya stadion baru Rivertown?"):
+        answer = assistant.ask(question)
+        assert answer.citations and {c.article_id for c in answer.citations} == {stored.id}
+        assert 0 not in {c.sentence for c in answer.citations}, question
+        assert any("300 million euros" in c.text for c in answer.citations), question

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.sentences import MAX_SENTENCE_CHARS, Sentence, split_sentences
+from assistant.sentences import MAX_SENTENCE_CHARS, Sentence, is_headline, split_sentences
 
 ARTICLE = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
 
@@ -267,3 +267,24 @@ def test_pathological_inputs(text: str) -> None:
     """Adversarial 50,000-char lines split into well-formed sentences (linear-time regexes:
     a backtracking one would hang here; speed itself is measured in benchmarks, not asserted)."""
     assert_well_formed(text, split_sentences(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "headline"),
+    [
+        ("Rivertown FC to build a new stadium\nThe club said so.", True),
+        ("Fed holds rates steady\n\nThe Fed kept its rate.", True),
+        ('Peskov: "Sanctions are a mantra"\nPeskov spoke.', True),
+        ("# A Markdown heading\n\nBody text.", True),
+        ("Kremlin menyambut baik kesiapan Biden.\nPeskov berbicara.", False),  # a sentence
+        ("Will the Fed cut rates?\nIt will not.", False),  # ends like a sentence
+        ("Only a title", False),  # nothing below it
+        ("A title and a sentence. On one line\nMore.", False),  # not a line of its own
+    ],
+)
+def test_a_headline_is_a_first_line_that_does_not_end_like_a_sentence(
+    text: str, headline: bool
+) -> None:
+    sentences = split_sentences(text)
+    assert is_headline(text, sentences[0]) is headline
+    assert not any(is_headline(text, s) for s in sentences[1:])
