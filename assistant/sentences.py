@@ -167,6 +167,9 @@ def split_sentences(text: str) -> list[Sentence]:
     return [Sentence(i, a, b, text[a:b]) for i, (a, b) in enumerate(spans)]
 
 
+HEADLINE_MAX_WORDS = 15
+"""Longer first lines without a final stop are ledes whose full stop is missing (news texts:
+"Rimanews - Polres Metro Bekasi Kota ... menyiagakan 1.000 lebih personel ..."), not headlines."""
 _FINAL = re.compile(r"[.?!…][”\"’')\]]*$")
 
 
@@ -177,8 +180,17 @@ def is_headline(text: str, sentence: Sentence) -> bool:
     A headline names the topic, so it lands close to any question about the article and was
     cited first (as [1], the citations being in article order) before the sentence that
     answers; the title shows with every citation anyway. A first line that ends like a sentence
-    (the first article's) is a sentence."""
+    (the first article's), a long one, or one whose next line goes on in lower case (a line
+    broken inside a sentence, "... partial pressure of O" / "2 around the patient") is a
+    sentence."""
     if sentence.index != 0 or text[: sentence.start].strip(" \t#"):
         return False
     line, _, below = text[sentence.end :].partition("\n")
-    return not line.strip() and bool(below.strip()) and not _FINAL.search(sentence.text)
+    below = below.lstrip()
+    return (
+        not line.strip()
+        and len(sentence.text.split()) <= HEADLINE_MAX_WORDS
+        and bool(below)
+        and (below[0].isupper() or below[0] in _OPENERS)  # not a line broken mid-sentence
+        and not _FINAL.search(sentence.text)
+    )

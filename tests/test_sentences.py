@@ -280,6 +280,12 @@ def test_pathological_inputs(text: str) -> None:
         ("Will the Fed cut rates?\nIt will not.", False),  # ends like a sentence
         ("Only a title", False),  # nothing below it
         ("A title and a sentence. On one line\nMore.", False),  # not a line of its own
+        ("Medicine raises the pressure of O\n2 around the patient.", False),  # a broken line
+        (
+            "Rimanews - Polres Metro Bekasi Kota menyiagakan lebih dari seribu personel untuk "
+            "mengamankan ceramah umum di stadion besok malam\nIa berkata.",
+            False,
+        ),  # a lede
     ],
 )
 def test_a_headline_is_a_first_line_that_does_not_end_like_a_sentence(
