@@ -449,13 +449,14 @@ class Retriever:
         sentences)."""
         key = (self.store.generation, lang)
         if key not in self._directions:
-            own = self.store.sample_vectors(SENTENCES, {"lang": lang}, LANGUAGE_SAMPLE)
+            direction = None
             others = self.store.sample_vectors(SENTENCES, {"lang": {"$ne": lang}}, LANGUAGE_SAMPLE)
+            if len(others):  # else one language: the other sample is not needed
+                own = self.store.sample_vectors(SENTENCES, {"lang": lang}, LANGUAGE_SAMPLE)
+                direction = own.mean(axis=0) - others.mean(axis=0) if len(own) else None
             if len(self._directions) > 16:
                 self._directions.clear()
-            self._directions[key] = (
-                own.mean(axis=0) - others.mean(axis=0) if len(own) and len(others) else None
-            )
+            self._directions[key] = direction
         return self._directions[key]
 
     def _reorder_by_tokens(
