@@ -405,12 +405,15 @@ def test_a_question_finds_its_answer_in_another_language_among_articles_of_its_o
 ) -> None:
     """An English question about an Indonesian article, with an English article on a close
     topic in the index: the English article's sentences scored higher for their language
-    alone, and the answer cited Rivertown's cost for Bandung's."""
+    alone, and the answer cited Rivertown's cost, not Bandung's. (Rivertown's may still be
+    cited after it, within the margin of the best.)"""
     add_stadiums(assistant)
     answer = assistant.ask("How much did the Bandung stadium renovation cost?")
-    texts = [c.text for c in answer.citations]
-    assert any("120 miliar rupiah" in t for t in texts), texts
-    assert not any("300 million euros" in t for t in texts), texts
+    ranked = [c.text for c in sorted(answer.citations, key=lambda c: -c.score)]
+    bandung = next((n for n, t in enumerate(ranked) if "120 miliar rupiah" in t), None)
+    rivertown = next((n for n, t in enumerate(ranked) if "300 million euros" in t), len(ranked))
+    assert bandung is not None and bandung < rivertown, ranked
+    assert answer.citations[0].title.startswith("Renovasi stadion di Bandung"), ranked
 
 
 def test_the_language_shift_changes_nothing_in_an_index_of_one_language_pair(
