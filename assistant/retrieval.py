@@ -448,16 +448,17 @@ class Retriever:
         passages alone). Searched also without this direction, 97% (offline, the best 30
         sentences)."""
         key = (self.store.generation, lang)
-        if key not in self._directions:
-            direction = None
-            others = self.store.sample_vectors(SENTENCES, {"lang": {"$ne": lang}}, LANGUAGE_SAMPLE)
-            if len(others):  # else one language: the other sample is not needed
-                own = self.store.sample_vectors(SENTENCES, {"lang": lang}, LANGUAGE_SAMPLE)
-                direction = own.mean(axis=0) - others.mean(axis=0) if len(own) else None
-            if len(self._directions) > 16:
-                self._directions.clear()
-            self._directions[key] = direction
-        return self._directions[key]
+        if key in (known := self._directions):  # read once: another thread may clear it
+            return known[key]
+        direction = None
+        others = self.store.sample_vectors(SENTENCES, {"lang": {"$ne": lang}}, LANGUAGE_SAMPLE)
+        if len(others):  # else one language: the other sample is not needed
+            own = self.store.sample_vectors(SENTENCES, {"lang": lang}, LANGUAGE_SAMPLE)
+            direction = own.mean(axis=0) - others.mean(axis=0) if len(own) else None
+        if len(self._directions) > 16:
+            self._directions = {}  # states of the index gone by
+        self._directions[key] = direction
+        return direction
 
     def _reorder_by_tokens(
         self, question: str, query: Query, evidence: list[Evidence], lang: str
