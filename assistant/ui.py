@@ -207,7 +207,17 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
 
     def restore(chat: dict[str, Any] | None) -> tuple[Any, ...]:
         chat = chat or EMPTY_CHAT
-        return (chat.get("messages", []), *article_views())
+        shown = assistant.store.generation  # read first: a later change shows at a tab's opening
+        return (chat.get("messages", []), *article_views(), shown)
+
+    def views_if_changed(shown: str) -> tuple[Any, ...]:
+        """The article views again when the index changed since this window last showed them
+        (another window or the CLI added or removed articles); else nothing is sent. New
+        choices re-render the dropdowns, which closed one opened the moment its tab opened."""
+        now = assistant.store.generation
+        if now == shown:
+            return (gr.skip(), gr.skip(), gr.skip(), shown)
+        return (*article_views(), now)
 
     def new_conversation() -> tuple[Any, Any, Any, Any]:
         """An empty conversation; an answer on its way is stopped (``cancels`` below), so
@@ -375,10 +385,11 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         cleared = [chatbot, notice, chat_state, ask_button]
         clear.click(new_conversation, None, cleared, cancels=[asking], queue=False)
         chatbot.clear(new_conversation, None, cleared, cancels=[asking], queue=False)
-        app.load(restore, [chat_state], [chatbot, *views])
+        shown = gr.State("")  # the state of the index (its generation) the views show
+        app.load(restore, [chat_state], [chatbot, *views, shown])
         # another window or the CLI may have added or removed articles meanwhile
-        chat_tab.select(article_views, None, views, queue=False)
-        articles_tab.select(article_views, None, views, queue=False)
+        for tab in (chat_tab, articles_tab):
+            tab.select(views_if_changed, [shown], [*views, shown], queue=False)
         # one add at a time: its controls are off while an add runs (a second click, or Enter
         # in the address box, was ignored by Gradio while the first ran, and its input lost)
         add_controls = [add_files_button, add_text_button, add_url_button, url]

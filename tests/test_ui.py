@@ -560,3 +560,39 @@ def test_a_port_left_in_time_wait_can_be_served_on() -> None:
         client.recv(1)
         client.close()
     check_address("127.0.0.1", port)
+
+
+def test_opening_a_tab_sends_the_article_lists_only_when_they_changed(page, ui_assistant) -> None:
+    """The lists are sent again only when the index changed since the window showed them: new
+    choices re-render the dropdowns, and closed one opened the moment its tab opened."""
+    import json
+
+    from assistant.articles import article_from_text
+
+    sent: list[dict] = []
+
+    def record(response) -> None:
+        if "/gradio_api/" in response.url and response.request.method == "POST":
+            body = response.json()
+            if isinstance(body, dict) and len(body.get("data") or []) == 4:  # a tab's outputs
+                sent.append(body)
+
+    page.on("response", record)
+    open_tab(page, "Articles")
+    open_tab(page, "Chat")
+    for _ in range(100):  # the responses of the two tab openings
+        if len(sent) >= 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(sent) == 2 and all("choices" not in json.dumps(b) for b in sent), sent
+    added = ui_assistant.add_articles(
+        [article_from_text("The old mill reopens as a museum. Entry is free.", title="Mill museum")]
+    ).added
+    try:
+        open_tab(page, "Articles")
+        page.wait_for_function(
+            "() => document.querySelector('#article-table').innerText.includes('Mill museum')"
+        )
+        assert len(sent) == 3 and "Mill museum" in json.dumps(sent[2]["data"][1]["choices"])
+    finally:
+        ui_assistant.remove(added[0].id)
