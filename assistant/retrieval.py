@@ -448,7 +448,7 @@ class Retriever:
         passages alone). Searched also without this direction, 97% (offline, the best 30
         sentences)."""
         key = (self.store.generation, lang)
-        if key in (known := self._directions):  # read once: another thread may clear it
+        if key in (known := self._directions):  # read once: another thread may replace it
             return known[key]
         direction = None
         others = self.store.sample_vectors(SENTENCES, {"lang": {"$ne": lang}}, LANGUAGE_SAMPLE)

@@ -207,14 +207,14 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
 
     def restore(chat: dict[str, Any] | None) -> tuple[Any, ...]:
         chat = chat or EMPTY_CHAT
-        shown = assistant.store.generation  # read first: a later change shows at a tab's opening
-        return (chat.get("messages", []), *article_views(), shown)
+        return (chat.get("messages", []), *views_if_changed(None))
 
-    def views_if_changed(shown: str) -> tuple[Any, ...]:
-        """The article views again when the index changed since this window last showed them
-        (another window or the CLI added or removed articles); else nothing is sent. New
-        choices re-render the dropdowns, which closed one opened the moment its tab opened."""
-        now = assistant.store.generation
+    def views_if_changed(shown: str | None) -> tuple[Any, ...]:
+        """The article views and the index's state they show, when it changed since this window
+        last showed them (another window or the CLI added or removed articles; ``None``: never
+        shown); else nothing is sent. New choices re-render the dropdowns, which closed one
+        opened the moment its tab opened."""
+        now = assistant.store.generation  # read first: a later change shows at the next look
         if now == shown:
             return (gr.skip(), gr.skip(), gr.skip(), shown)
         return (*article_views(), now)
