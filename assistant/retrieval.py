@@ -57,9 +57,10 @@ class ChannelWeights:
     ``answer.ABSTAIN_THRESHOLD``)."""
     shift: float = 0.0
     """Added to the score of every sentence of this pair, and to the abstention threshold when
-    the best sentence is of this pair: in an index of one pair it changes nothing; in an index
-    of two languages it evens out the edge a sentence in the question's own language has
-    (see ``OTHER_LANGUAGE``)."""
+    the best sentence is of this pair, in an index that holds the question's language and at
+    least ``LANGUAGE_MIN_SENTENCES`` of others (``Retriever.weights``): it evens out the edge a
+    sentence in the question's own language has (see ``OTHER_LANGUAGE``). Elsewhere it is 0, so
+    an index of one language answers as without it."""
 
 
 CHUNK_WEIGHT = 0.75
@@ -97,8 +98,9 @@ LANGUAGE_MIN_SENTENCES = 10
 """Fewer sentences in the other languages give no ``language_direction``: a few misdetected
 ones (three Indonesian sentences read as Javanese and Serbian among the 4,036 of qa_id dev)
 gave a direction of noise, whose second search cost qa_id dev 1.4 points of hit@1 (0.651 ->
-0.637). An index that small in the other language has all its sentences among the
-candidates anyway; the shift still applies."""
+0.637), and the shift on those three sentences 0.7 points of hit@1 on qa_id test (0.681 ->
+0.674). An index that small in the other languages is treated as one of the question's
+language: neither the second search nor the shift."""
 
 
 def channel_weights(question_lang: str, article_lang: str) -> ChannelWeights:
@@ -365,7 +367,8 @@ class Retriever:
         chunk_cos: dict[str, float] = {}
         sentence_cos: dict[str, float] = {}
         candidates: set[tuple[str, int]] = set()
-        for n, v in enumerate(self._search_vectors(q, lang)):
+        direction = self._language_direction(lang) if lang else None
+        for n, v in enumerate(self._search_vectors(q, direction)):
             own = n == 0  # the others' cosines are not the question's: computed below
             for rid, meta, cos in self.store.search(CHUNKS, v, self.chunk_candidates, scope):
                 if own:
@@ -416,7 +419,7 @@ class Retriever:
             article = articles[aid]
             if i == 0 and is_headline(article.article.text, article.sentences[0]):
                 continue  # it helps find the article (in its chunk) but answers nothing
-            w = self.weights(lang, article.article.lang)
+            w = self.weights(lang, article.article.lang, direction is not None)
             score = (
                 sentence_cos[sid]
                 + CHUNK_WEIGHT * chunk_cos.get(chunk_of.get((aid, i), ""), 0.0)
@@ -429,17 +432,21 @@ class Retriever:
         evidence.sort(key=_rank)
         return self._reorder_by_tokens(question, query, evidence, lang)[:limit]
 
-    def weights(self, question_lang: str, article_lang: str) -> ChannelWeights:
-        """``channel_weights`` of the pair, without the shift when languages are not balanced."""
+    def weights(
+        self, question_lang: str, article_lang: str, mixed: bool | None = None
+    ) -> ChannelWeights:
+        """``channel_weights`` of the pair; the shift only where the index holds the question's
+        language and enough of others (``mixed``: whether it has a ``language_direction``;
+        looked up when not given)."""
         w = channel_weights(question_lang, article_lang)
-        return w if self.balance_languages else replace(w, shift=0.0)
+        if mixed is None:
+            mixed = bool(question_lang) and self._language_direction(question_lang) is not None
+        return w if mixed and self.balance_languages else replace(w, shift=0.0)
 
-    def _search_vectors(self, q: np.ndarray, lang: str) -> list[np.ndarray]:
+    def _search_vectors(self, q: np.ndarray, direction: np.ndarray | None) -> list[np.ndarray]:
         """The vectors the candidates are searched with: the question's, and in an index of
         several languages the question's without its language (``language_direction``)."""
-        balanced = self.balance_languages and lang
-        direction = self._language_direction(lang) if balanced else None
-        if direction is None:
+        if direction is None or not self.balance_languages:
             return [q]
         return [q, unit_rows((q - direction)[None])[0]]
 

@@ -383,7 +383,7 @@ def test_an_index_of_one_language_is_searched_with_the_question_alone(
     q = retriever.encode(STADIUM_QUESTION, (), "en").vector
     assert retriever._language_direction("en") is None  # the seed is Indonesian only
     assert retriever._language_direction("id") is None
-    assert len(retriever._search_vectors(q, "en")) == 1
+    assert len(retriever._search_vectors(q, retriever._language_direction("en"))) == 1
 
 
 def test_an_index_of_two_languages_is_searched_also_without_the_questions_language(
@@ -399,7 +399,7 @@ def test_an_index_of_two_languages_is_searched_also_without_the_questions_langua
     direction = retriever._language_direction("en")
     assert direction is not None and direction.shape == q.shape
     assert retriever._language_direction("en") is direction  # kept
-    first, second = retriever._search_vectors(q, "en")
+    first, second = retriever._search_vectors(q, direction)
     assert first is q
     assert np.isclose(np.linalg.norm(second), 1.0)
     assert float(second @ direction) < float(q @ direction)  # less of its own language
@@ -429,30 +429,40 @@ def test_a_question_finds_its_answer_in_another_language_among_articles_of_its_o
     assert answer.citations[0].title.startswith("Renovasi stadion di Bandung"), ranked
 
 
-def test_the_language_shift_changes_nothing_in_an_index_of_one_language_pair(
+def test_the_language_shift_changes_nothing_in_an_index_of_one_language(
     assistant: Assistant,
 ) -> None:
-    """English questions over the Indonesian seed: every sentence gets the same shift and so
-    does the threshold; the same sentences are cited, or the same questions abstain."""
-    from assistant.retrieval import OTHER_LANGUAGE
+    """English questions over the Indonesian seed alone: no shift, no second search; the same
+    answers as with the languages not balanced, scores included."""
+    from assistant.retrieval import OTHER_LANGUAGE, Retriever
 
+    assert OTHER_LANGUAGE.shift > 0
     questions = [
         "What did Peskov say about sanctions?",
         "How many Russian troops were gathered near Ukraine?",
         "What is the current price of natural gas in Germany?",
     ]
-    assert OTHER_LANGUAGE.shift > 0
-    balanced = [assistant.ask(q) for q in questions]
-    assistant.retriever.balance_languages = False
-    plain = [assistant.ask(q) for q in questions]
+    balanced = [assistant.ask(q).to_json() for q in questions]
+    plain_retriever = Retriever(
+        assistant.store, assistant.embedder, sparse=assistant.sparse, balance_languages=False
+    )
+    assistant.retriever = plain_retriever
+    plain = [assistant.ask(q).to_json() for q in questions]
     for a, b in zip(balanced, plain, strict=True):
-        assert a.abstained == b.abstained
-        assert [(c.article_id, c.sentence) for c in a.citations] == [
-            (c.article_id, c.sentence) for c in b.citations
-        ]
-        for c, d in zip(a.citations, b.citations, strict=True):
-            assert c.score == pytest.approx(d.score + OTHER_LANGUAGE.shift, abs=2e-4)
-    assert any(a.abstained for a in balanced) and not all(a.abstained for a in balanced)
+        a.pop("timings_ms"), b.pop("timings_ms")
+        assert a == b
+    assert any(a["abstained"] for a in balanced) and not all(a["abstained"] for a in balanced)
+
+
+def test_the_language_shift_needs_enough_text_of_another_language(assistant: Assistant) -> None:
+    """Beside the 16 Indonesian sentences of the seed, the stadium's 5 English ones: an English
+    question is balanced against the Indonesian text; for an Indonesian question 5 English
+    sentences are too few (three misdetected sentences in an Indonesian index gave noise)."""
+    retriever = assistant.retriever
+    assert retriever.weights("en", "id").shift == 0.0  # no English text yet
+    assistant.add(article_from_text(STADIUM_TEXT))
+    assert retriever.weights("en", "id").shift > 0
+    assert retriever.weights("id", "en").shift == 0.0
 
 
 def test_a_headline_is_not_cited_but_still_finds_its_article(assistant: Assistant) -> None:
