@@ -45,15 +45,15 @@ def _rows(path: Path) -> list[dict]:
 def english_distractors(eval_dir: Path, split: str) -> set[str]:
     """qa_en paragraphs of the split that are not the original of an en->id passage: every
     en->id question's SQuAD id names the English paragraph its passage was translated from."""
-    xling = _rows(eval_dir / XLING)
-    paragraph = {r["id"].rsplit("-", 1)[-1]: r["context"] for r in _rows(eval_dir / "qa_en.jsonl")}
+    xling, qa_en = _rows(eval_dir / XLING), _rows(eval_dir / "qa_en.jsonl")
+    paragraph = {r["id"].rsplit("-", 1)[-1]: r["context"] for r in qa_en}
     paragraph.update({r["squad_id"]: r["context"] for r in xling if r["direction"] == ID_TO_EN})
     asked = [r for r in xling if r["split"] == split and r["direction"] == EN_TO_ID]
     missing = [r["squad_id"] for r in asked if r["squad_id"] not in paragraph]
     if missing:
         raise SystemExit(f"no English paragraph known for {len(missing)} en->id questions")
     originals = {paragraph[r["squad_id"]] for r in asked}
-    english = {r["context"] for r in _rows(eval_dir / "qa_en.jsonl") if r["split"] == split}
+    english = {r["context"] for r in qa_en if r["split"] == split}
     return english - originals
 
 
