@@ -290,7 +290,8 @@ class Assistant:
 
     def _is_about_unknown_names(self, query: str, evidence: Sequence[Evidence]) -> bool:
         """No name of the question occurs in the articles of the best evidence, in any
-        spelling, nor translated in the best evidence sentences (French/Perancis).
+        spelling, nor translated in the best evidence sentences (French/Perancis), nor
+        matched in context in those of another language (the West/Barat).
 
         Only the evidence's articles count: among many articles a name is mentioned somewhere
         (Germany, Cianjur), and an answer from articles that never mention it is a guess."""
@@ -299,7 +300,12 @@ class Assistant:
         if not is_about_unknown_names(query, Vocabulary(articles.values())):
             return False
         texts = [e.sentence.text for e in best]
-        return not self._translations.found(question_names(query), texts)
+        if self._translations.found(question_names(query), texts):
+            return False
+        # in another language, a name may be a word that is translated (the West: Barat)
+        lang = question_language(query)
+        other = [e.sentence.text for e in best if e.article.article.lang != lang]
+        return not self._translations.found_in_context(query, other)
 
     # -- questions -----------------------------------------------------------------------
     def ask(

@@ -161,29 +161,55 @@ class Embedder:
         self, prompted: list[str], states: list[np.ndarray], skips: list[int]
     ) -> list[np.ndarray]:
         """Token states without the special tokens and the prompt's tokens."""
-        specials = self._special_token_masks(prompted)
+        specials = [mask for mask, _ in self._tokenized(prompted)]
         return [
             s[~mask][skip:] if len(mask) == len(s) else s[1:-1][skip:]
             for s, mask, skip in zip(states, specials, skips, strict=True)
         ]
 
-    def _special_token_masks(self, texts: list[str]) -> list[np.ndarray]:
-        """Which tokens of each text are the tokenizer's own (<s>, [CLS], </s> ...), as the
-        model sees the text (truncated to its length); where the tokenizer does not say, one
-        at each end is assumed, as E5, XLM-R and BERT have."""
+    def prompted_token_spans(self, texts: Sequence[tuple[str, str]]) -> list[list[tuple[int, int]]]:
+        """For ``(prompt name, text)`` pairs, the characters of the text (``start``, ``end``)
+        that each token of ``prompted_token_states`` stands for, in the same order (empty where
+        the tokenizer does not give offsets)."""
+        prompted, skips = self._prompted(texts)
+        spans: list[list[tuple[int, int]]] = []
+        for full, (_, text), (mask, offsets), skip in zip(
+            prompted, texts, self._tokenized(prompted), skips, strict=True
+        ):
+            if len(offsets) != len(mask):  # no offsets from this tokenizer
+                spans.append([])
+                continue
+            shift = len(full) - len(text)  # the prompt's characters
+            kept = [o for o, special in zip(offsets, mask, strict=True) if not special][skip:]
+            spans.append([(max(a - shift, 0), max(b - shift, 0)) for a, b in kept])
+        return spans
+
+    def _tokenized(self, texts: list[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
+        """For each text as the model sees it (truncated to its length): which tokens are the
+        tokenizer's own (<s>, [CLS], </s> ...) and each token's character offsets. Where the
+        tokenizer does not say, one special token at each end is assumed, as E5, XLM-R and BERT
+        have, and no offsets are given."""
         tokenizer: Any = getattr(self._st, "tokenizer", None)
         if hasattr(tokenizer, "encode_batch"):  # `tokenizers` (the ONNX and OpenVINO backends)
-            masks = [e.special_tokens_mask for e in tokenizer.encode_batch(texts)]
+            encodings = tokenizer.encode_batch(texts)
+            pairs = [(e.special_tokens_mask, e.offsets) for e in encodings]
         elif callable(tokenizer):  # a transformers tokenizer (torch)
-            masks = tokenizer(
+            fast = bool(getattr(tokenizer, "is_fast", False))
+            out = tokenizer(
                 texts,
                 return_special_tokens_mask=True,
+                return_offsets_mapping=fast,
                 truncation=True,
                 max_length=self._st.max_seq_length,
-            )["special_tokens_mask"]
+            )
+            offsets = out["offset_mapping"] if fast else [[] for _ in texts]
+            pairs = list(zip(out["special_tokens_mask"], offsets, strict=True))
         else:
-            masks = [[] for _ in texts]
-        return [np.asarray(m, dtype=bool) for m in masks]
+            pairs = [([], []) for _ in texts]
+        return [
+            (np.asarray(mask, dtype=bool), [(int(a), int(b)) for a, b in offs])
+            for mask, offs in pairs
+        ]
 
     def _prompt_length(self, prompt: str) -> int:
         """How many tokens a prompt adds in front of a text."""

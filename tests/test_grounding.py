@@ -130,6 +130,65 @@ def test_names_are_found_translated(embedder, names: list[str], text: str, found
     assert translations.found(names, [text]) == found  # again, from the kept word vectors
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "found"),
+    [
+        # capitalised common words and places, translated: alone they stay under the
+        # translation threshold (West/Barat), in context they match
+        (
+            "How did the West see the East?",
+            "Dunia Barat memandang Timur sebagai terbelakang dan tidak rasional.",
+            ["West", "East"],
+        ),
+        (
+            "What did the United States say about sanctions?",
+            "Amerika Serikat mengancam Rusia dengan sanksi baru.",
+            ["United", "States"],
+        ),
+        (
+            "At what temperature in degrees Celsius does the steam enter the turbine?",
+            "Uap masuk ke turbin pada suhu 565 °C.",
+            ["Celsius"],
+        ),
+        # people and places the sentence does not name
+        ("What did Zelensky say about the talks?", "Peskov mengatakan Rusia siap berunding.", []),
+        (
+            "What did Macron say about the sanctions?",
+            "Peskov menyebut ancaman sanksi Barat diulang-ulang seperti mantra.",
+            [],
+        ),
+        ("What did the White House say about the talks?", "Peskov mengatakan Rusia siap.", []),
+    ],
+)
+def test_names_are_found_in_context(embedder, question: str, sentence: str, found: list[str]):
+    """A name of the question matched token by token, in the question and the sentence."""
+    from assistant.grounding import NameTranslations
+
+    translations = NameTranslations(embedder)
+    assert translations.found_in_context(question, [sentence]) == found
+    assert translations.found_in_context(question, []) == []
+
+
+def test_token_spans_point_at_the_question_text(embedder) -> None:
+    """Each token state of the question has the characters it stands for (the prompt and
+    the special tokens left out)."""
+    question = "What did Zelensky say about the talks?"
+    (states,) = embedder.prompted_token_states([("query", question)])
+    (spans,) = embedder.prompted_token_spans([("query", question)])
+    assert len(spans) == len(states)
+    assert "".join(question[a:b] for a, b in spans) == question
+    assert any(question[a:b].strip() == "Zelen" for a, b in spans)
+
+
+def test_a_name_translated_as_a_common_word_is_answered(assistant) -> None:
+    """The first article writes "Amerika Serikat" and "Washington", never "United States":
+    the question was refused as being about a name no article mentions."""
+    answer = assistant.ask("What did the United States say about sanctions?")
+    assert not answer.abstained
+    assert any("Washington siap menjatuhkan sanksi" in c.text for c in answer.citations)
+    assert assistant.ask("What did Macron say about the sanctions?").abstained
+
+
 def test_a_translated_name_is_answered_an_unknown_one_is_not(assistant) -> None:
     """ "Germany" occurs in no article, but the seed article's "Jerman" translates it."""
     from assistant.articles import article_from_text

@@ -190,3 +190,17 @@ def test_unknown_backends_are_refused(model_cache: Path) -> None:
     with pytest.raises(AssistantError, match="ASSISTANT_BACKEND='gpu'"):
         Settings.from_env({"ASSISTANT_BACKEND": "gpu"})
     assert Settings.from_env({"ASSISTANT_BACKEND": "torch"}).backend == "torch"
+
+
+def test_token_spans_are_the_same_with_every_backend(exported, torch_embedder) -> None:
+    """The exported backends' `tokenizers` and torch's transformers tokenizer give each token
+    state the same characters of the text."""
+    _, embedder = exported
+    pairs = [("query", QUESTIONS[0]), ("passage", SENTENCES[-1])]
+    spans = embedder.prompted_token_spans(pairs)
+    assert spans == torch_embedder.prompted_token_spans(pairs)
+    for (_, text), text_spans, states in zip(
+        pairs, spans, embedder.prompted_token_states(pairs), strict=True
+    ):
+        assert len(text_spans) == len(states)
+        assert "".join(text[a:b] for a, b in text_spans) == text
