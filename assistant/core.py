@@ -307,6 +307,41 @@ class Assistant:
         other = [e.sentence.text for e in best if e.article.article.lang != lang]
         return not self._translations.found_in_context(query, other)
 
+    @staticmethod
+    def _on_the_question_names(query: str, evidence: list[Evidence]) -> list[Evidence]:
+        """Without the sentences of articles that mention none of the question's names, when
+        the best sentence's article mentions one: "How much did the Bandung stadium renovation
+        cost?" cited the Rivertown stadium's cost third.
+
+        Articles in another language than the best one's are kept when that one is in the
+        question's language, because their names may be translated (Dewan/Council). When the
+        best article is in another language than the question and still spells the name, the
+        name is not translated, and the rule holds in every language.
+
+        Names are matched by spelling only (``Vocabulary``). qa_xling en->id, id->en and qa_en
+        dev do not move; qa_id dev hit@3 0.866 -> 0.869, the dev index of both languages
+        0.862 -> 0.864 (qa_id) and 0.870 -> 0.867 (id->en); 1-6% fewer characters cited."""
+        names = question_names(query)
+        if not names or not evidence:
+            return evidence
+        mentioned: dict[str, bool] = {}
+
+        def names_one(e: Evidence) -> bool:
+            if e.article.id not in mentioned:
+                vocabulary = Vocabulary([e.article.article.text])
+                mentioned[e.article.id] = any(vocabulary.mentions(n) for n in names)
+            return mentioned[e.article.id]
+
+        if not names_one(evidence[0]):
+            return evidence
+        lang = evidence[0].article.article.lang
+        everywhere = lang != question_language(query)
+        return [
+            e
+            for e in evidence
+            if names_one(e) or (not everywhere and e.article.article.lang != lang)
+        ]
+
     # -- questions -----------------------------------------------------------------------
     def ask(
         self,
@@ -348,6 +383,7 @@ class Assistant:
             )
         ):
             evidence = []  # the question is about someone or something no article mentions
+        evidence = self._on_the_question_names(query, evidence)
         pair = self.retriever.weights(lang, evidence[0].article.article.lang) if evidence else None
         answer = compose_answer(
             question,

@@ -475,3 +475,34 @@ def test_a_headline_is_not_cited_but_still_finds_its_article(assistant: Assistan
         assert answer.citations and {c.article_id for c in answer.citations} == {stored.id}
         assert 0 not in {c.sentence for c in answer.citations}, question
         assert any("300 million euros" in c.text for c in answer.citations), question
+
+
+@pytest.mark.parametrize(
+    ("question", "title_word", "answer"),
+    [
+        ("How much did the Bandung stadium renovation cost?", "Bandung", "120 miliar rupiah"),
+        ("How many spectators will the Persija stadium hold?", "Persija", "60.000 penonton"),
+        ("How much will Rivertown's new stadium cost?", "Rivertown", "300 million euros"),
+    ],
+)
+def test_an_answer_cites_only_articles_that_name_what_it_asks_about(
+    assistant: Assistant, question: str, title_word: str, answer: str
+) -> None:
+    """Three stadium articles: the other stadiums' costs and sizes are close enough in meaning
+    to be cited beside the answer (the Rivertown stadium's cost was the third citation about
+    Bandung's). An article that mentions none of the question's names is not cited when the
+    best one does."""
+    add_stadiums(assistant)
+    got = assistant.ask(question)
+    assert not got.abstained
+    assert any(answer in c.text for c in got.citations)
+    assert all(title_word in c.title for c in got.citations), [c.title for c in got.citations]
+
+
+def test_without_names_or_without_them_in_the_best_article_every_article_is_cited(
+    assistant: Assistant,
+) -> None:
+    """The rule needs names, and the best sentence's article must mention one."""
+    add_stadiums(assistant)
+    got = assistant.ask("How much does a new football stadium cost?")
+    assert len({c.article_id for c in got.citations}) > 1

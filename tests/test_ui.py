@@ -577,13 +577,18 @@ def test_opening_a_tab_sends_the_article_lists_only_when_they_changed(page, ui_a
             if isinstance(body, dict) and len(body.get("data") or []) == 4:  # a tab's outputs
                 sent.append(body)
 
+    def responses(count: int) -> None:
+        """Wait for ``count`` recorded responses: the page may show a response's content
+        before the listener has read its body."""
+        for _ in range(100):
+            if len(sent) >= count:
+                break
+            page.wait_for_timeout(100)
+
     page.on("response", record)
     open_tab(page, "Articles")
     open_tab(page, "Chat")
-    for _ in range(100):  # the responses of the two tab openings
-        if len(sent) >= 2:
-            break
-        page.wait_for_timeout(100)
+    responses(2)  # the two tab openings
     assert len(sent) == 2 and all("choices" not in json.dumps(b) for b in sent), sent
     added = ui_assistant.add_articles(
         [article_from_text("The old mill reopens as a museum. Entry is free.", title="Mill museum")]
@@ -593,6 +598,7 @@ def test_opening_a_tab_sends_the_article_lists_only_when_they_changed(page, ui_a
         page.wait_for_function(
             "() => document.querySelector('#article-table').innerText.includes('Mill museum')"
         )
+        responses(3)
         assert len(sent) == 3 and "Mill museum" in json.dumps(sent[2]["data"][1]["choices"])
     finally:
         ui_assistant.remove(added[0].id)
