@@ -308,10 +308,10 @@ class Assistant:
         return not self._translations.found_in_context(query, other)
 
     @staticmethod
-    def _on_the_question_names(query: str, evidence: list[Evidence]) -> list[Evidence]:
+    def _on_the_question_names(query: str, lang: str, evidence: list[Evidence]) -> list[Evidence]:
         """Without the sentences of articles that mention none of the question's names, when
         the best sentence's article mentions one: "How much did the Bandung stadium renovation
-        cost?" cited the Rivertown stadium's cost third.
+        cost?" cited the Rivertown stadium's cost third. ``lang``: the question's language.
 
         Articles in another language than the best one's are kept when that one is in the
         question's language, because their names may be translated (Dewan/Council). When the
@@ -334,12 +334,12 @@ class Assistant:
 
         if not names_one(evidence[0]):
             return evidence
-        lang = evidence[0].article.article.lang
-        everywhere = lang != question_language(query)
+        best_lang = evidence[0].article.article.lang
+        everywhere = best_lang != lang
         return [
             e
             for e in evidence
-            if names_one(e) or (not everywhere and e.article.article.lang != lang)
+            if names_one(e) or (not everywhere and e.article.article.lang != best_lang)
         ]
 
     # -- questions -----------------------------------------------------------------------
@@ -383,7 +383,7 @@ class Assistant:
             )
         ):
             evidence = []  # the question is about someone or something no article mentions
-        evidence = self._on_the_question_names(query, evidence)
+        evidence = self._on_the_question_names(query, lang, evidence)
         pair = self.retriever.weights(lang, evidence[0].article.article.lang) if evidence else None
         answer = compose_answer(
             question,
