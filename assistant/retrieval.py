@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .grounding import question_names
-from .models import Embedder, unit_rows
+from .models import Embedder, max_sim, unit_rows
 from .sentences import Sentence, is_headline
 from .sparse import SparseEncoder, as_map, sparse_cosine
 from .store import CHUNKS, SENTENCES, Store, StoredArticle, chunk_id, sentence_id
@@ -524,8 +524,5 @@ def token_match(
         question_states, *rows = embedder.prompted_token_states([("query", question), *texts])
     else:
         rows = embedder.prompted_token_states(texts)
-    q = unit_rows(question_states)
-    scores = [
-        float((q @ unit_rows(s).T).max(axis=1).mean()) if len(q) and len(s) else 0.0 for s in rows
-    ]
+    scores = [max_sim(question_states, s) for s in rows]
     return np.array(scores, dtype=np.float32)
