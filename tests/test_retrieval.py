@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -483,6 +484,9 @@ def test_a_headline_is_not_cited_but_still_finds_its_article(assistant: Assistan
         ("How much did the Bandung stadium renovation cost?", "Bandung", "120 miliar rupiah"),
         ("How many spectators will the Persija stadium hold?", "Persija", "60.000 penonton"),
         ("How much will Rivertown's new stadium cost?", "Rivertown", "300 million euros"),
+        # an Indonesian question over an Indonesian article: the English article was kept
+        # (its names might be translated) and Rivertown's size cited third
+        ("Berapa penonton yang bisa ditampung stadion Persija?", "Persija", "60.000 penonton"),
     ],
 )
 def test_an_answer_cites_only_articles_that_name_what_it_asks_about(
@@ -497,6 +501,46 @@ def test_an_answer_cites_only_articles_that_name_what_it_asks_about(
     assert not got.abstained
     assert any(answer in c.text for c in got.citations)
     assert all(title_word in c.title for c in got.citations), [c.title for c in got.citations]
+
+
+COUNCIL_ID = (
+    "Dewan Kota menyetujui anggaran stadion\n\n"
+    "Dewan Kota Bandung menyetujui anggaran stadion baru pada hari Senin.\n\n"
+    "Warga meminta lebih banyak tempat parkir.\n"
+)
+CONCERT_ID = "Harga tiket konser naik\n\nHarga tiket konser di Surabaya naik dua tahun ini.\n"
+COUNCIL_EN = (
+    "City approves stadium budget\n\n"
+    "The city council approved the budget for the new stadium on Monday.\n\n"
+    "Local residents have raised concerns about traffic around the site.\n"
+)
+
+
+def test_a_sentence_in_another_language_is_kept_when_it_holds_the_name_translated(
+    assistant: Assistant,
+) -> None:
+    """The best article (Indonesian, the question's language) says "Dewan Kota"; the English
+    sentence that says "city council" holds it in context and stays, though its article
+    never spells it; the English sentence without it, and the Indonesian article that names
+    neither, go."""
+    council_id = assistant.add(article_from_text(COUNCIL_ID))
+    council_en = assistant.add(article_from_text(COUNCIL_EN))
+    concert = assistant.add(article_from_text(CONCERT_ID))
+    assert council_id is not None and council_en is not None and concert is not None
+
+    def evidence(article: Any, word: str, score: float) -> Evidence:
+        sentence = next(s for s in article.sentences if word in s.text)
+        return Evidence(article, sentence, score)
+
+    question = "Apa keputusan Dewan Kota tentang stadion?"
+    candidates = [
+        evidence(council_id, "menyetujui anggaran stadion baru", 1.6),
+        evidence(council_en, "city council", 1.5),
+        evidence(council_en, "Local residents", 1.45),
+        evidence(concert, "naik dua", 1.4),
+    ]
+    kept = assistant._on_the_question_names(question, "id", candidates)
+    assert [e.sentence.text for e in kept] == [e.sentence.text for e in candidates[:2]]
 
 
 def test_without_names_or_without_them_in_the_best_article_every_article_is_cited(
