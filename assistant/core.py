@@ -300,12 +300,10 @@ class Assistant:
         if not is_about_unknown_names(query, Vocabulary(articles.values())):
             return False
         texts = [e.sentence.text for e in best]
-        if self._translations.found(question_names(query), texts):
-            return False
         # in another language, a name may be a word that is translated (the West: Barat)
         lang = question_language(query)
         other = [e.sentence.text for e in best if e.article.article.lang != lang]
-        return not self._translations.found_in_context(query, other)
+        return not self._names_translated_in(query, texts, other)
 
     def _on_the_question_names(
         self, query: str, lang: str, evidence: list[Evidence]
@@ -350,16 +348,19 @@ class Assistant:
                 continue
             elif len(kept) >= self.top_k:  # never cited: not worth a pass of the network
                 kept.append(e)
-            elif self._names_translated_in(query, names, e.sentence.text):
+            elif self._names_translated_in(query, [e.sentence.text], [e.sentence.text]):
                 kept.append(e)
         return kept
 
-    def _names_translated_in(self, query: str, names: list[str], sentence: str) -> bool:
-        """Whether a sentence in another language than the question holds one of its names
-        translated: word for word, or in context."""
+    def _names_translated_in(
+        self, query: str, sentences: Sequence[str], other_language: Sequence[str]
+    ) -> bool:
+        """Whether one of the question's names is translated in ``sentences`` word for word
+        (``NameTranslations.found``), or matched in context in ``other_language`` (those of
+        them in another language than the question: ``found_in_context``)."""
         return bool(
-            self._translations.found(names, [sentence])
-            or self._translations.found_in_context(query, [sentence])
+            self._translations.found(question_names(query), sentences)
+            or self._translations.found_in_context(query, other_language)
         )
 
     # -- questions -----------------------------------------------------------------------
