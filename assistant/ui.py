@@ -27,11 +27,19 @@ from .answer import render_answer  # noqa: E402
 from .articles import Article, article_from_text, load_article  # noqa: E402
 from .core import AddReport, Assistant, check_question  # noqa: E402
 from .errors import ArticleError, AssistantError  # noqa: E402
+from .llm import language_name  # noqa: E402
 from .store import StoredArticle  # noqa: E402
 
 STORAGE_KEY = "news-assistant-chat"
 EMPTY_CHAT: dict[str, list[Any]] = {"messages": [], "questions": []}
 _SEARCHING = "_Searching the articles…_"
+REMOVED_FROM_SCOPE = "⚠️ A chosen article was removed meanwhile: it left “Only these articles”."
+REMOVED_MEANWHILE = (
+    "⚠️ The picked article was removed meanwhile (in another window or from the command line): "
+    "pick another."
+)
+# the result of an add shows below all the add controls: brought into view when it comes
+_SHOW_ADD_STATUS = "() => document.getElementById('add-status')?.scrollIntoView({block: 'nearest'})"
 
 CSS = """
 .cite-marker { font-weight: 600; text-decoration: none !important; cursor: pointer;
@@ -60,7 +68,7 @@ document.addEventListener("click", (event) => {
   if (!source) return;
   source.open = true;
   source.classList.add("flash");
-  source.scrollIntoView({block: "nearest"});
+  (source.querySelector("mark") || source).scrollIntoView({block: "center"});
   setTimeout(() => source.classList.remove("flash"), 1600);
 }, true);
 </script>
@@ -91,7 +99,7 @@ def report_markdown(report: AddReport) -> str:
     """What an add did, one line per article or refused input."""
     lines = [
         f"✅ Added **{as_text(s.article.title)}** ({len(s.sentences)} sentences, "
-        f"{s.article.lang}, id `{s.id}`)"
+        f"{language_name(s.article.lang)}, id `{s.id}`)"
         for s in report.added
     ]
     lines += [
@@ -172,9 +180,8 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         indexed = assistant.store.ids()
         if scope and not set(scope) <= indexed:  # removed meanwhile (in another window)
             kept = [a for a in scope if a in indexed]
-            message = "⚠️ A chosen article was removed meanwhile: choose the articles again."
             scope_now = gr.update(choices=article_choices(), value=kept)
-            yield skip, skip, message, skip, scope_now, skip
+            yield skip, skip, REMOVED_FROM_SCOPE + " Ask again.", skip, scope_now, skip
             return
         shown = [*messages, {"role": "user", "content": as_text(question)}]
         # the box is emptied once: what the user types while the answer comes stays
@@ -207,17 +214,30 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
 
     def restore(chat: dict[str, Any] | None) -> tuple[Any, ...]:
         chat = chat or EMPTY_CHAT
-        return (chat.get("messages", []), *views_if_changed(None))
+        return (chat.get("messages", []), *views_if_changed(None)[:4])
 
-    def views_if_changed(shown: str | None) -> tuple[Any, ...]:
+    def views_if_changed(
+        shown: str | None, chosen: list[str] | None = None, picked_id: str | None = None
+    ) -> tuple[Any, ...]:
         """The article views and the index's state they show, when it changed since this window
         last showed them (another window or the CLI added or removed articles; ``None``: never
         shown); else nothing is sent. New choices re-render the dropdowns, which closed one
-        opened the moment its tab opened."""
+        opened the moment its tab opened.
+
+        An article removed meanwhile leaves the chosen articles (``chosen``) and the picked one
+        (``picked_id``), with a notice: kept as values, they are not among the new choices, and
+        Gradio refused every later question or action of the window."""
         now = assistant.store.generation  # read first: a later change shows at the next look
         if now == shown:
-            return (gr.skip(), gr.skip(), gr.skip(), shown)
-        return (*article_views(), now)
+            return (gr.skip(), gr.skip(), gr.skip(), shown, gr.skip(), gr.skip())
+        ids = assistant.store.ids()
+        kept = [a for a in chosen or [] if a in ids]
+        still = picked_id if picked_id in ids else None
+        rows, scope_now, picked_now = article_views(scope=kept, picked=still)
+        skip = gr.skip()
+        scope_notice = REMOVED_FROM_SCOPE if len(kept) < len(chosen or []) else skip
+        picked_notice = REMOVED_MEANWHILE if picked_id and not still else skip
+        return (rows, scope_now, picked_now, now, scope_notice, picked_notice)
 
     def new_conversation() -> tuple[Any, Any, Any, Any]:
         """An empty conversation; an answer on its way is stopped (``cancels`` below), so
@@ -243,18 +263,25 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         return (*added(_add(articles, report, progress)), None)  # the files are done with
 
     def add_text(text: str, title: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        """Add the pasted text; the boxes are emptied once it is indexed (or found indexed)."""
+        keep = (gr.skip(), gr.skip())
+        if not (text or "").strip():
+            return ("⚠️ Paste the article's text first.", *article_views(), *keep)
         try:
-            article = article_from_text(text or "", title=title or None, source="pasted text")
+            article = article_from_text(text, title=title or None, source="pasted text")
         except ArticleError as exc:
-            return (f"⚠️ {as_text(str(exc))}", *article_views())
-        return added(_add([article], AddReport(), progress))
+            return (f"⚠️ {as_text(str(exc))}", *article_views(), *keep)
+        report = _add([article], AddReport(), progress)
+        return (*added(report), *(keep if report.errors else ("", "")))
 
     def add_url(url: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        """Fetch and add the page; the address box is emptied once it is indexed."""
         progress(0, desc="Fetching the page")
         try:
-            return added(assistant.add_urls([url], progress=_progress_bar(progress)))
+            report = assistant.add_urls([url], progress=_progress_bar(progress))
         except AssistantError as exc:
-            return (f"⚠️ {as_text(str(exc))}", *article_views())
+            return (f"⚠️ {as_text(str(exc))}", *article_views(), gr.skip())
+        return (*added(report), gr.skip() if report.errors else "")
 
     def _add(articles: list[Article], report: AddReport, progress: gr.Progress) -> AddReport:
         try:
@@ -265,24 +292,33 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         done.errors[:0] = report.errors
         return done
 
-    def read(article_id: str | None) -> tuple[str, str]:
+    def pick_row(event: gr.SelectData) -> Any:
+        """A click on a row of the article table picks its article (the last column: its id)."""
+        row = event.row_value or []
+        return gr.update(value=row[-1]) if row else gr.skip()
+
+    def picked_article(article_id: str | None) -> StoredArticle:
+        """The article picked in the Articles tab, or the error to show."""
         if not article_id:
-            return "", "Choose an article first."
+            raise AssistantError("Choose an article first.")
+        if article_id not in assistant.store.ids():
+            raise AssistantError(REMOVED_MEANWHILE)
+        return assistant.store.get(article_id)
+
+    def read(article_id: str | None) -> tuple[str, str]:
         try:
-            return article_html(assistant.store.get(article_id)), ""
+            return article_html(picked_article(article_id)), ""
         except AssistantError as exc:
-            return "", f"⚠️ {as_text(str(exc))}"
+            return "", as_text(str(exc))
 
     def ask_removal(article_id: str | None) -> tuple[Any, str, str, str]:
         hidden = gr.update(visible=False)
-        if not article_id:
-            return hidden, "", "Choose an article first.", ""
         try:
-            title = assistant.store.get(article_id).article.title
+            stored = picked_article(article_id)
         except AssistantError as exc:
-            return hidden, "", f"⚠️ {as_text(str(exc))}", ""
-        question = f"Remove **{as_text(title)}**? It will no longer be cited."
-        return gr.update(visible=True), question, "", article_id
+            return hidden, "", as_text(str(exc)), ""
+        question = f"Remove **{as_text(stored.article.title)}**? It will no longer be cited."
+        return gr.update(visible=True), question, "", stored.id
 
     def remove(article_id: str, scope: list[str] | None) -> tuple[Any, ...]:
         """Remove the article the confirmation named; it leaves the chosen articles too."""
@@ -337,7 +373,9 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                     datatype=["str", "str", "number", "str", "str", "str"],
                     interactive=False,
                     elem_id="article-table",
-                    label="Indexed articles",
+                    label="Indexed articles (click one to pick it)",
+                    wrap=True,
+                    column_widths=["40%", "10%", "10%", "12%", "12%", "16%"],
                 )
                 picked = gr.Dropdown(label="Article", elem_id="article-pick")
                 with gr.Row():
@@ -389,7 +427,12 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         app.load(restore, [chat_state], [chatbot, *views, shown])
         # another window or the CLI may have added or removed articles meanwhile
         for tab in (chat_tab, articles_tab):
-            tab.select(views_if_changed, [shown], [*views, shown], queue=False)
+            tab.select(
+                views_if_changed,
+                [shown, scope, picked],
+                [*views, shown, notice, manage_status],
+                queue=False,
+            )
         # one add at a time: its controls are off while an add runs (a second click, or Enter
         # in the address box, was ignored by Gradio while the first ran, and its input lost)
         add_controls = [add_files_button, add_text_button, add_url_button, url]
@@ -399,13 +442,19 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
 
         for trigger, action, inputs, outputs in [
             (add_files_button.click, add_files, [files], [add_status, *views, files]),
-            (add_text_button.click, add_text, [paste_text, paste_title], [add_status, *views]),
-            (url.submit, add_url, [url], [add_status, *views]),
-            (add_url_button.click, add_url, [url], [add_status, *views]),
+            (
+                add_text_button.click,
+                add_text,
+                [paste_text, paste_title],
+                [add_status, *views, paste_text, paste_title],
+            ),
+            (url.submit, add_url, [url], [add_status, *views, url]),
+            (add_url_button.click, add_url, [url], [add_status, *views, url]),
         ]:
             trigger(controls(False), None, add_controls, queue=False).then(
                 action, inputs, outputs
-            ).then(controls(True), None, add_controls, queue=False)
+            ).then(controls(True), None, add_controls, queue=False).then(None, js=_SHOW_ADD_STATUS)
+        table.select(pick_row, None, [picked], queue=False)
         read_button.click(read, [picked], [reader, manage_status])
         remove_button.click(
             ask_removal, [picked], [confirm_row, confirm_text, manage_status, removal]

@@ -574,7 +574,7 @@ def test_opening_a_tab_sends_the_article_lists_only_when_they_changed(page, ui_a
     def record(response) -> None:
         if "/gradio_api/" in response.url and response.request.method == "POST":
             body = response.json()
-            if isinstance(body, dict) and len(body.get("data") or []) == 4:  # a tab's outputs
+            if isinstance(body, dict) and len(body.get("data") or []) == 6:  # a tab's outputs
                 sent.append(body)
 
     def responses(count: int) -> None:
@@ -602,3 +602,86 @@ def test_opening_a_tab_sends_the_article_lists_only_when_they_changed(page, ui_a
         assert len(sent) == 3 and "Mill museum" in json.dumps(sent[2]["data"][1]["choices"])
     finally:
         ui_assistant.remove(added[0].id)
+
+
+def test_an_article_removed_elsewhere_leaves_the_choices_and_the_window_keeps_working(
+    page, ui_assistant
+) -> None:
+    """An article chosen under "Only these articles" and picked in the Articles tab, then
+    removed by the CLI or another window: opening a tab refreshed the lists but kept the removed
+    id as the value, and every later question and action of the window failed with a bare
+    "Error" until a reload."""
+    from assistant.articles import article_from_text
+
+    added = ui_assistant.add_articles(
+        [
+            article_from_text(
+                "The bridge closes for repairs in May. Ferries run instead.", title="Bridge works"
+            )
+        ]
+    ).added
+    open_tab(page, "Articles")
+    pick_article(page, "Bridge works")
+    open_tab(page, "Chat")
+    choose(page, "#scope", "Bridge works")
+    page.keyboard.press("Escape")
+    ui_assistant.remove(added[0].id)
+
+    open_tab(page, "Articles")  # the lists are read again
+    page.wait_for_function(
+        "() => document.querySelector('#manage-status').innerText.includes('removed meanwhile')"
+    )
+    page.click("#read")
+    page.wait_for_function(
+        "() => document.querySelector('#manage-status').innerText.includes('Choose an article')"
+    )
+    open_tab(page, "Chat")
+    page.wait_for_function(
+        "() => document.querySelector('#chat-notice').innerText.includes('removed meanwhile')"
+    )
+    answer = ask(page, SEED_QUESTION)  # no article chosen any more: all of them
+    assert answer.locator("details.cite").count() > 0
+    assert page.locator(".error, [data-testid=error]").count() == 0
+
+
+def test_reading_an_article_removed_elsewhere_says_so(page, ui_assistant) -> None:
+    from assistant.articles import article_from_text
+
+    added = ui_assistant.add_articles(
+        [
+            article_from_text(
+                "The night market moves to the square. It opens at 6 pm.", title="Night market"
+            )
+        ]
+    ).added
+    open_tab(page, "Articles")
+    page.wait_for_function(
+        "() => document.querySelector('#article-table').innerText.includes('Night market')"
+    )
+    # a click on a row picks its article
+    page.locator("#article-table [role=gridcell]", has_text="Night market").first.click()
+    page.click("#read")
+    page.wait_for_selector("#reader .article-text")
+    assert "night market moves to the square" in page.inner_text("#reader")
+    ui_assistant.remove(added[0].id)
+    page.click("#read")  # no tab opened: the lists still offer it
+    page.wait_for_function(
+        "() => document.querySelector('#manage-status').innerText.includes('removed meanwhile')"
+    )
+    page.click("#remove")
+    page.wait_for_function(
+        "() => document.querySelector('#manage-status').innerText.includes('pick another')"
+    )
+    assert not page.locator("#confirm-remove").is_visible()
+
+
+def test_an_added_text_empties_its_boxes_and_an_empty_one_asks_for_text(page) -> None:
+    open_tab(page, "Add articles")
+    page.click("#add-text")
+    assert "Paste the article's text first" in add_status(page, "Paste")
+    page.fill("#paste-title textarea, #paste-title input", "Pool hours")
+    page.fill("#paste-text textarea", "The town pool opens at 7 am. It closes at 9 pm in summer.")
+    page.click("#add-text")
+    assert "English" in add_status(page, "Added Pool hours")
+    assert page.input_value("#paste-text textarea") == ""
+    assert page.input_value("#paste-title textarea, #paste-title input") == ""
