@@ -166,6 +166,7 @@ def cli(
 def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
     """Add articles: .txt/.md/.html files, folders of them, web addresses, or - for stdin."""
     from .articles import read_stdin_article
+    from .core import AddReport
 
     with _errors():
         assistant = obj.assistant(seed=False)
@@ -181,11 +182,14 @@ def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
             files = [p for p in paths if p not in urls]
             if title is not None and len(paths) > 1:
                 raise click.UsageError("--title needs a single file, address or '-'.")
-            report = assistant.add_paths(files, title=title, progress=_progress())
-            fetched = assistant.add_urls(urls, title=title, progress=_progress())
-            report.added += fetched.added
-            report.unchanged += fetched.unchanged
-            report.errors += fetched.errors
+            report = AddReport()
+            if files:  # each loader takes the title only when it has the one path
+                report = assistant.add_paths(files, title=title, progress=_progress())
+            if urls:
+                fetched = assistant.add_urls(urls, title=title, progress=_progress())
+                report.added += fetched.added
+                report.unchanged += fetched.unchanged
+                report.errors += fetched.errors
     if _report(report):
         sys.exit(1)
 
@@ -238,9 +242,11 @@ def ask(
 
             check_question(question)
             questions: Iterable[tuple[str, list[str]]] = [(question or "", list(history))]
-        else:  # a bad first line is reported before the index is opened
-            rows = _read_questions(file)
+        elif file.name == "<stdin>":  # a stream: a bad first line stops it before the index
+            rows = _read_questions(file)  # is opened, a later one when it comes
             questions = itertools.chain([first] if (first := next(rows, None)) else [], rows)
+        else:  # a file is checked whole first: a bad line anywhere stops it before any answer
+            questions = list(_read_questions(file))
         assistant = obj.assistant()
         for q, h in questions:
             answer = _ask_streaming(assistant, q, h, articles or None, show=not as_json)

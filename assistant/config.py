@@ -111,10 +111,18 @@ class Settings:
                 f"ASSISTANT_LLM={self.llm!r} is not one of {', '.join(LLM_BACKENDS)}. "
                 "Fix or unset the variable."
             )
+        articles_dir = Path(self.articles_dir).expanduser()
+        if articles_dir != SHIPPED_ARTICLES and not articles_dir.is_dir():
+            # the shipped folder may be missing (an installed package): an empty index; a
+            # folder named by the user and missing is a typo that would start one silently
+            raise AssistantError(
+                f"ASSISTANT_ARTICLES_DIR={str(self.articles_dir)!r} is not a folder. Give a "
+                "folder of articles (an empty one starts an empty index), or unset the variable."
+            )
         return replace(
             self,
             index_dir=Path(self.index_dir).expanduser(),
-            articles_dir=Path(self.articles_dir).expanduser(),
+            articles_dir=articles_dir,
             cache_dir=Path(self.cache_dir).expanduser(),
         )
 

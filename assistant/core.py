@@ -15,6 +15,7 @@ from .grounding import (
     NameTranslations,
     Vocabulary,
     is_about_unknown_names,
+    is_follow_up,
     question_names,
     refers_back,
 )
@@ -306,11 +307,13 @@ class Assistant:
         return not self._names_translated_in(query, texts, other)
 
     def _on_the_question_names(
-        self, query: str, lang: str, evidence: list[Evidence]
+        self, query: str, lang: str, evidence: list[Evidence], earlier: Sequence[str] = ()
     ) -> list[Evidence]:
         """Without the sentences of articles that mention none of the question's names, when
         the best sentence's article mentions one: "How much did the Bandung stadium renovation
-        cost?" cited the Rivertown stadium's cost third. ``lang``: the question's language.
+        cost?" cited the Rivertown stadium's cost third. ``lang``: the question's language;
+        ``earlier``: the names of the previous question, which a follow-up refers to by a
+        pronoun ("she").
 
         Names are matched by spelling (``Vocabulary``). When the best article is in the
         question's language, a sentence of an article in another language may hold the name
@@ -325,7 +328,7 @@ class Assistant:
         0.862 -> 0.864 (qa_id) and 0.870 -> 0.867 (id->en); 1-6% fewer characters cited. With
         the other-language sentences checked, in that index qa_id 0.864 -> 0.865 and 2% fewer
         characters (the Persija question stopped citing Rivertown's size); id->en the same."""
-        names = question_names(query)
+        names = [*question_names(query), *earlier]
         if not names or not evidence:
             return evidence
         mentioned: dict[str, bool] = {}
@@ -348,18 +351,23 @@ class Assistant:
                 continue
             elif len(kept) >= self.top_k:  # never cited: not worth a pass of the network
                 kept.append(e)
-            elif self._names_translated_in(query, [e.sentence.text], [e.sentence.text]):
+            elif self._names_translated_in(query, [e.sentence.text], [e.sentence.text], earlier):
                 kept.append(e)
         return kept
 
     def _names_translated_in(
-        self, query: str, sentences: Sequence[str], other_language: Sequence[str]
+        self,
+        query: str,
+        sentences: Sequence[str],
+        other_language: Sequence[str],
+        earlier: Sequence[str] = (),
     ) -> bool:
-        """Whether one of the question's names is translated in ``sentences`` word for word
-        (``NameTranslations.found``), or matched in context in ``other_language`` (those of
-        them in another language than the question: ``found_in_context``)."""
+        """Whether one of the question's names (and the ``earlier`` ones it refers to) is
+        translated in ``sentences`` word for word (``NameTranslations.found``), or one of the
+        question's own matched in context in ``other_language`` (those of them in another
+        language than the question: ``found_in_context``)."""
         return bool(
-            self._translations.found(question_names(query), sentences)
+            self._translations.found([*question_names(query), *earlier], sentences)
             or self._translations.found_in_context(query, other_language)
         )
 
@@ -392,7 +400,9 @@ class Assistant:
         lang: str,
         t0: float,
     ) -> tuple[list[Evidence], Answer]:
-        """The evidence for ``query`` and the extractive answer to ``question`` from it."""
+        """The evidence for ``query`` and the extractive answer to ``question`` from it. The
+        previous question (``history``) helps only a follow-up (``is_follow_up``)."""
+        history = history if is_follow_up(query) else ()
         evidence = self.retriever.retrieve(query, history=history, article_ids=scope, lang=lang)
         if evidence and (
             self._is_about_unknown_names(query, evidence)
@@ -404,7 +414,9 @@ class Assistant:
             )
         ):
             evidence = []  # the question is about someone or something no article mentions
-        evidence = self._on_the_question_names(query, lang, evidence)
+        # "What did she say about schools?" after a question about the mayor: her words only
+        earlier = question_names(history[-1]) if history and refers_back(query) else []
+        evidence = self._on_the_question_names(query, lang, evidence, earlier)
         pair = self.retriever.weights(lang, evidence[0].article.article.lang) if evidence else None
         answer = compose_answer(
             question,

@@ -372,9 +372,15 @@ class Store:
         found = self.get_many(matches) if len(matches) == 1 else {}
         if found:
             return next(iter(found.values()))
-        hint = "it matches several articles" if len(matches) > 1 else "no article has it"
+        if len(matches) > 1:
+            shown = ", ".join(sorted(matches)[:5]) + (", ..." if len(matches) > 5 else "")
+            raise ArticleNotFoundError(
+                f"Ambiguous article id {article_id!r}: it matches {len(matches)} articles "
+                f"({shown}). Give more of the id."
+            )
         raise ArticleNotFoundError(
-            f"Unknown article id {article_id!r} ({hint}). Run `assistant list` to see the ids."
+            f"Unknown article id {article_id!r} (no article has it). Run `assistant list` to "
+            "see the ids."
         )
 
     @property

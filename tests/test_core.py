@@ -98,17 +98,63 @@ def test_follow_up_question_uses_the_history(assistant: Assistant) -> None:
 
 
 @pytest.mark.parametrize(
-    "previous",
-    ["What did Zelensky say about the talks?", "Apa kata Zelensky tentang perundingan?"],
+    ("previous", "follow_up"),
+    [
+        ("What did Zelensky say about the talks?", FOLLOW_UP),
+        ("Apa kata Zelensky tentang perundingan?", FOLLOW_UP),
+        # "katanya": what he said
+        ("Apa kata Zelensky tentang perundingan?", "Lalu apa katanya tentang pesan Biden?"),
+    ],
 )
 def test_a_follow_up_about_someone_no_article_names_abstains(
-    assistant: Assistant, previous: str
+    assistant: Assistant, previous: str, follow_up: str
 ) -> None:
     # "he" is Zelensky: Peskov's words are no answer, though "Biden's message" finds them
-    answer = assistant.ask(FOLLOW_UP, history=[previous])
+    answer = assistant.ask(follow_up, history=[previous])
     assert answer.abstained and not answer.citations
     # without a pronoun, a question after it stands on its own
     assert not assistant.ask(PESKOV_EN, history=[previous]).abstained
+
+
+def test_a_question_that_does_not_follow_up_gets_the_same_answer_after_any_other(
+    assistant: Assistant,
+) -> None:
+    """The previous question helps a follow-up only: before, it leaned on every question,
+    and the same question cited other sentences after a question about chess."""
+    alone = assistant.ask(PESKOV_EN)
+    for previous in ["Who won the chess championship?", "Who is Dmitry Peskov?"]:
+        after = assistant.ask(PESKOV_EN, history=[previous])
+        assert [(c.sentence, c.score) for c in after.citations] == [
+            (c.sentence, c.score) for c in alone.citations
+        ]
+
+
+def test_a_follow_up_by_pronoun_cites_only_articles_that_name_whom_it_refers_to(
+    empty: Assistant,
+) -> None:
+    """ "she" is the mayor: the minister's words about schools were cited third."""
+    empty.add_articles(
+        [
+            article_from_text(
+                "Mayor Linda Torres presented the city budget on Monday. She said the schools "
+                "would get two new gyms and more teachers next year. Torres also promised to "
+                "repair the old bridge.",
+                title="City budget",
+            ),
+            article_from_text(
+                "Health minister Nila Moeloek visited Jakarta schools on Tuesday. Moeloek said "
+                "schools must teach children to wash their hands. She asked parents to check "
+                "vaccinations.",
+                title="Health visit",
+            ),
+        ]
+    )
+    answer = empty.ask(
+        "What did she say about schools?",
+        history=["What did Mayor Linda Torres say about the budget?"],
+    )
+    assert any("two new gyms" in c.text for c in answer.citations)
+    assert {c.title for c in answer.citations} == {"City budget"}
 
 
 @pytest.mark.parametrize(

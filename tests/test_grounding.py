@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.grounding import Vocabulary, missing_names, question_names
+from assistant.grounding import Vocabulary, is_follow_up, missing_names, question_names
 
 SEED = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
 
@@ -235,3 +235,22 @@ def test_a_name_decision_does_not_depend_on_the_batch() -> None:
     assert translations.found(["Name"], ["Above Far"]) == []
     assert translations.found(["Name"], ["Below Far"]) == ["Name"]
     assert translations.found(["Name"], ["Far"]) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "follows"),
+    [
+        ("And what did he say about Biden's message?", True),
+        ("What did she say about schools?", True),
+        ("What about the sanctions?", True),
+        ("Lalu apa katanya tentang pesan Biden?", True),
+        ("Bagaimana dengan sanksi?", True),
+        ("Why?", True),
+        ("Dan sanksinya?", True),
+        ("What did Peskov say about sanctions?", False),
+        ("Kapan terjadinya gempa di Cianjur?", False),  # "-nya" alone is no sign
+        ("Andrew Smith won which tournament in 2019?", False),
+    ],
+)
+def test_is_follow_up(question: str, follows: bool) -> None:
+    assert is_follow_up(question) is follows
