@@ -210,7 +210,8 @@ def article_from_text(
         text = markdown_text(text).strip("\n")
     _validate(text, source)
     if title is not None:
-        title = _shorten(" ".join(readable(title).split()), TITLE_MAX_CHARS)
+        # control characters (a bell, escape sequences) never reach a terminal or a page
+        title = _shorten(" ".join(_CONTROL.sub("", readable(title)).split()), TITLE_MAX_CHARS)
         if not title:
             raise ArticleError(
                 f"{source}: the title is empty. Give a title with text, or leave it out to use "

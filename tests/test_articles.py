@@ -306,6 +306,11 @@ def test_undecodable_names_and_titles_become_readable(tmp_path: Path) -> None:
     assert readable("plain “text”") == "plain “text”"
 
 
+def test_a_given_title_loses_its_control_characters() -> None:
+    article = article_from_text(EN_TEXT, title="Bell\x07 and \x1b[31mred\x1b[0m news")
+    assert article.title == "Bell and [31mred[0m news"
+
+
 def test_title_only_with_a_single_file(tmp_path: Path) -> None:
     one = write(tmp_path, "one.txt", EN_TEXT.encode())
     two = write(tmp_path, "two.txt", ID_BODY.encode())
