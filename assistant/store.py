@@ -28,7 +28,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +47,8 @@ from .sparse import SparseVector
 INDEX_FORMAT = 1
 REINDEX_HINT = "Run `assistant reindex` to rebuild the index from the kept article texts."
 SENTENCES = "sentences"
+_LOG_DELETE = 3
+"""The code of a deletion in Chroma's write-ahead log (``embeddings_queue.operation``)."""
 CHUNKS = "chunks"
 _ADD_BATCH = 64
 
@@ -471,6 +473,34 @@ class Store:
         with self._lock:
             for name in (SENTENCES, CHUNKS):
                 self._guard(self._vectorstore(name).delete, where={"article_id": article_id})
+            if self._own_client:
+                self._purge_log(article_id)
+
+    def _purge_log(self, article_id: str) -> None:
+        """Drop the article's writes from the embedded Chroma's write-ahead log.
+
+        Chroma keeps every write (the sentence text, its metadata and vector) in the log table
+        of ``chroma.sqlite3`` until its vector index is next saved, which a small index may
+        never reach: after a removal the text stayed on disk. The deletions stay in the log, so
+        a vector index saved before them still loses the records when the log is replayed; a
+        deletion of a record whose write is gone is skipped (checked in tests/test_store.py)."""
+        import sqlite3
+
+        database = self.index_dir / "chroma" / "chroma.sqlite3"
+        if not database.is_file():
+            return
+        prefix = f"{article_id}:"  # record ids: "<article id>:s<n>" and "<article id>:c<n>"
+        try:
+            with closing(sqlite3.connect(database, timeout=60)) as db, db:
+                db.execute(
+                    "DELETE FROM embeddings_queue WHERE operation != ? AND substr(id, 1, ?) = ?",
+                    (_LOG_DELETE, len(prefix), prefix),
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"Removed {article_id}, but Chroma's log in {database} still holds its text "
+                f"({exc}). Run `assistant remove` again once no other process writes."
+            ) from exc
 
     def repair(self) -> list[str]:
         """Delete every record of an article that has no text file (a full scan); return ids."""

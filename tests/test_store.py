@@ -350,6 +350,41 @@ def test_remove_deletes_every_record(
     assert reopen().articles() == [kept]
 
 
+def test_remove_leaves_no_write_of_the_article_in_chromas_log(
+    index_dir: Path, embedder: Embedder
+) -> None:
+    """Chroma logs every write (text, metadata, vector) in ``chroma.sqlite3`` until its vector
+    index is saved, which a small index never reached: a removed article's sentences stayed on
+    disk. Its deletions stay logged; the index opens, answers and grows as before."""
+    import sqlite3
+
+    store = open_store(index_dir, embedder)
+    gone = store.add(*make(ID_TEXT))
+    kept = store.add(*make(EN_TEXT))
+    store.remove(gone.id)
+    store.close()
+
+    def logged(article_id: str) -> list[tuple[int, str]]:
+        with sqlite3.connect(index_dir / "chroma" / "chroma.sqlite3") as db:
+            rows = db.execute("SELECT operation, id FROM embeddings_queue").fetchall()
+        return [(op, rid) for op, rid in rows if rid.startswith(f"{article_id}:")]
+
+    records = len(gone.sentences) + len(gone.chunks)
+    assert sorted(op for op, _ in logged(gone.id)) == [3] * records  # its deletions only
+    assert len(logged(kept.id)) == len(kept.sentences) + len(kept.chunks)  # untouched
+
+    reopened = open_store(index_dir, embedder)
+    try:
+        query = embedder.embed_passages([gone.sentences[0].text])[0]
+        found = {meta["article_id"] for _, meta, _ in reopened.search(SENTENCES, query, 50)}
+        assert found == {kept.id}
+        again = reopened.add(*make(ID_TEXT))
+        ids = sentence_ids(again)
+        assert sorted(reopened.vectors(SENTENCES, ids)) == sorted(ids)
+    finally:
+        reopened.close()
+
+
 def test_remove_unknown_id(store: Store) -> None:
     kept = store.add(*make(EN_TEXT))
     with pytest.raises(ArticleNotFoundError) as info:
