@@ -16,7 +16,8 @@ __all__ = ["MAX_SENTENCE_CHARS", "Sentence", "is_headline", "split_sentences"]
 MAX_SENTENCE_CHARS = 1000
 """Longest sentence returned; longer runs are cut at whitespace so they stay embeddable."""
 
-# Exactly the separators str.splitlines() knows: articles are one paragraph per line.
+# Exactly the separators str.splitlines() knows: most articles are one paragraph a line (the
+# lines of a paragraph wrapped at a fixed width are joined again: ``_paragraphs``).
 _LINE = re.compile(r"[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 _NONSPACE = re.compile(r"\S")
 _WORD_CHAR = re.compile(r"\w")
@@ -150,11 +151,61 @@ def _attach_wordless(text: str, spans: list[tuple[int, int]], first: int) -> Non
     del spans[kept:]
 
 
+_LINE_END = re.compile(r"[.?!…:;][”\"’')\]]*\s*$")
+_LIST_ITEM = re.compile(r"\s*(?:[-*•+]\s|\d{1,3}[.)]\s)")
+WRAPPED_WIDTH = 120
+"""Longest line of a text whose lines are wrapped at a fixed width (e-mail, plain-text
+exports: 65-80 characters); a text of one paragraph a line has longer ones."""
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    """Spans of the text's lines, with the lines of a paragraph broken at a fixed width joined
+    into one span: a line that does not end like a sentence goes on in the next line when that
+    one starts in lower case ("... delayed by two years because of" / "heavy rains"), or, in
+    a text wrapped at a fixed width, when the line fills that width (a short line ends its
+    paragraph: a headline, the last line of a paragraph). A sentence may so span lines; its
+    text keeps the line break, and its offsets stay those of the original."""
+    lines = [m.span() for m in _LINE.finditer(text)]
+    pairs = [
+        (a, b)
+        for a, b in zip(lines, lines[1:], strict=False)
+        if text[a[1] : b[0]] == "\n" and text[a[0] : a[1]].strip() and text[b[0] : b[1]].strip()
+    ]
+    width = max((b - a for a, b in lines), default=0)
+    open_ended = [a for a, _ in pairs if not _LINE_END.search(text, a[0], a[1])]
+    wrapped = width <= WRAPPED_WIDTH and len(open_ended) >= 2 and 2 * len(open_ended) >= len(pairs)
+    joined: list[tuple[int, int]] = []
+    for span in lines:
+        if joined and _continues(text, joined[-1], span, wrapped=wrapped, width=width):
+            joined[-1] = (joined[-1][0], span[1])
+        else:
+            joined.append(span)
+    return joined
+
+
+def _continues(
+    text: str, before: tuple[int, int], line: tuple[int, int], *, wrapped: bool, width: int
+) -> bool:
+    """Whether ``line`` goes on with the sentence that ``before`` (a line, or lines joined so
+    far) leaves open (see ``_paragraphs``)."""
+    last = text.rfind("\n", before[0], before[1]) + 1 or before[0]  # before's last line
+    if text[before[1] : line[0]] != "\n" or _LINE_END.search(text, last, before[1]):
+        return False
+    if _HEADING.match(text, last, before[1]) or _HEADING.match(text, line[0], line[1]):
+        return False
+    first = _NONSPACE.search(text, line[0], line[1])
+    if first is None or _NONSPACE.search(text, last, before[1]) is None:
+        return False
+    if first.group().islower():
+        return True
+    full = (before[1] - last) * 10 >= width * 6
+    return wrapped and full and not _LIST_ITEM.match(text, line[0], line[1])
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Split ``text`` into stripped, ordered, non-overlapping sentences that cover it."""
     spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text):
-        line_start, line_end = line.span()
+    for line_start, line_end in _paragraphs(text):
         seg_start = line_start
         first = len(spans)
         if not _HEADING.match(text, line_start, line_end):

@@ -166,7 +166,52 @@ INDONESIAN = [
 LAYOUT = [
     pytest.param("", [], id="empty"),
     pytest.param(" \n\t \n", [], id="whitespace-only"),
-    pytest.param("satu dua tiga\nempat lima", ["satu dua tiga", "empat lima"], id="no-punct"),
+    pytest.param("Satu dua tiga\nEmpat lima", ["Satu dua tiga", "Empat lima"], id="no-punct"),
+    # a line that ends open and a next one in lower case: one sentence broken across lines
+    pytest.param("satu dua tiga\nempat lima", ["satu dua tiga\nempat lima"], id="broken-line"),
+    pytest.param(
+        "Bahan:\nsatu sendok gula. Aduk.", ["Bahan:", "satu sendok gula.", "Aduk."], id="colon"
+    ),
+    pytest.param(
+        "Dam Project Delayed Again\n\n"
+        "The government announced on Tuesday that the construction of the\n"
+        "Northern River dam would be delayed by two more years because of\n"
+        "rising costs and protests from local villagers. Engineer Paul Mensah\n"
+        "said the new opening date is 2031.\n"
+        "Villagers welcomed the delay.",
+        [
+            "Dam Project Delayed Again",
+            "The government announced on Tuesday that the construction of the\n"
+            "Northern River dam would be delayed by two more years because of\n"
+            "rising costs and protests from local villagers.",
+            "Engineer Paul Mensah\nsaid the new opening date is 2031.",
+            "Villagers welcomed the delay.",
+        ],
+        id="hard-wrapped",
+    ),
+    pytest.param(
+        "Rivertown FC to build a new stadium\nThe club announced a 45,000-seat ground.\n"
+        "Work starts in May.",
+        [
+            "Rivertown FC to build a new stadium",
+            "The club announced a 45,000-seat ground.",
+            "Work starts in May.",
+        ],
+        id="headline-then-lines",
+    ),
+    pytest.param(
+        "Lines of a list wrapped at a fixed width must stay items of their own\n"
+        "- the first item of the list that is long enough to fill a line\n"
+        "- the second item of the list that is long enough to fill a line\n"
+        "- a third one",
+        [
+            "Lines of a list wrapped at a fixed width must stay items of their own",
+            "- the first item of the list that is long enough to fill a line",
+            "- the second item of the list that is long enough to fill a line",
+            "- a third one",
+        ],
+        id="wrapped-list",
+    ),
     pytest.param(
         "# Judul Berita. Dengan titik\nIsi pertama. Isi kedua.",
         ["# Judul Berita. Dengan titik", "Isi pertama.", "Isi kedua."],
