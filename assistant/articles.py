@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from html import unescape as html_unescape
 from pathlib import Path
 from typing import BinaryIO, TextIO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -29,7 +30,10 @@ _FIX = "Give a .txt or .md file with the article text, or a saved .html page."
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
 # YAML front matter of Markdown files (Hugo, Jekyll): "---", "key: value" lines, "---".
 _FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[ \t]*[\w-]+:.*\n|[ \t]+.*\n|[ \t]*\n)*)---[ \t]*\n")
-_FRONT_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_FRONT_FIELD = re.compile(r"^(title|date|publisher):[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# inline HTML in Markdown, which a reader sees rendered: its tags go, its entities resolve
+_MD_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}+(?:\s[^<>\n]{0,500}+)?/?>")
 # No span may hold its own opening mark ("[", "(", the emphasis mark), so each scan stops at the
 # next one: an unclosed mark cannot make every later position scan a long line (that took
 # seconds per 60 KB line, and hours for a 5 MB one-line upload). Spans are bounded too.
@@ -138,7 +142,8 @@ def make_title(text: str) -> str:
 def markdown_text(text: str) -> str:
     """The text of a Markdown article as a reader sees it: without heading and quote marks,
     list bullets, code fences, rules and link definitions; links and images reduced to their
-    text, emphasis and code marks removed, escapes resolved."""
+    text, emphasis and code marks and inline HTML tags removed, escapes and HTML entities
+    (``&amp;``) resolved."""
     lines = []
     for line in text.split("\n"):
         if _MD_DROP.fullmatch(line):
@@ -151,6 +156,7 @@ def markdown_text(text: str) -> str:
         # escaped marks ("\*") are text: set aside while the marks are removed
         line = _MD_ESCAPE.sub(lambda m: chr(_ESCAPED + ord(m.group(1))), line)
         line = _MD_EMPHASIS.sub(_emphasised, _MD_REF_LINK.sub(r"\1", _MD_LINK.sub(r"\1", line)))
+        line = html_unescape(_MD_TAG.sub("", line))
         lines.append(line.translate(_UNESCAPE))
     return "\n".join(lines)
 
@@ -164,13 +170,19 @@ def _without_closing_hashes(heading: str) -> str:
     return heading
 
 
-def split_front_matter(text: str) -> tuple[str, str]:
-    """(the text without its YAML front matter, the front matter's title or "")."""
+def split_front_matter(text: str) -> tuple[str, dict[str, str]]:
+    """(the text without its YAML front matter, the front matter's ``title``, ``date`` (an
+    ISO date only: 2022-02-16) and ``publisher`` where it gives them)."""
     match = _FRONT_MATTER.match(text)
     if not match:
-        return text, ""
-    title = _FRONT_TITLE.search(match.group(1))
-    return text[match.end() :], title.group(1).strip("'\"").strip() if title else ""
+        return text, {}
+    fields: dict[str, str] = {}
+    for m in _FRONT_FIELD.finditer(match.group(1)):
+        fields.setdefault(m.group(1), m.group(2).strip("'\"").strip())
+    date = _ISO_DATE.match(fields.pop("date", ""))
+    if date:
+        fields["date"] = date.group()
+    return text[match.end() :], {k: v for k, v in fields.items() if v}
 
 
 def _shorten(line: str, limit: int) -> str:
@@ -203,9 +215,11 @@ def article_from_text(
         what = "holds only whitespace" if text else "is empty"
         raise ArticleError(f"{source}: {what}, there is no article text. {_FIX}")
     text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
-    text, front_title = split_front_matter(text)
-    if title is None and front_title:
-        title = front_title
+    text, front = split_front_matter(text)
+    if title is None and front.get("title"):
+        title = front["title"]
+    published = published or front.get("date", "")
+    publisher = publisher or front.get("publisher", "")
     if markdown:
         text = markdown_text(text).strip("\n")
     _validate(text, source)

@@ -418,7 +418,17 @@ def test_markdown_front_matter_gives_the_title_and_is_not_article_text() -> None
     front = '---\ntitle: "Harga beras naik"\ndate: 2024-01-02\ntags:\n  - ekonomi\n---\n\n'
     article = article_from_text(front + body)
     assert (article.title, article.text.strip()) == ("Harga beras naik", body)
+    assert (article.published, article.publisher) == ("2024-01-02", "")
     assert article.id == article_from_text(body).id  # the same text, the same article
+    dated = article_from_text(
+        "---\ndate: 2022-02-16T10:00:00Z\npublisher: 'Kabar Pagi'\n---\n" + body
+    )
+    assert (dated.published, dated.publisher, dated.title) == (
+        "2022-02-16",
+        "Kabar Pagi",
+        make_title(body),
+    )
+    assert article_from_text("---\ndate: kemarin\n---\n" + body).published == ""
     assert article_from_text(front + body, title="Own").title == "Own"
     # a rule line that opens ordinary text is text, not front matter
     text = "---\nHarga beras naik.\n---\n" + body
@@ -468,6 +478,14 @@ def test_a_markdown_file_is_read_as_the_text_a_reader_sees(tmp_path: Path) -> No
     # a plain text file is taken as written
     plain = load_article(write(tmp_path, "beras.txt", MARKDOWN.encode()))
     assert "**naik**" in plain.text and "(https://pasar.example/jakarta)" in plain.text
+
+
+def test_markdown_inline_html_shows_as_a_reader_sees_it() -> None:
+    text = (
+        "Harga <b>beras</b> naik 5 &amp; 6 persen.<br/> Lihat <a href='x'>laporan</a> &lt;baru&gt;."
+    )
+    assert markdown_text(text) == "Harga beras naik 5 & 6 persen. Lihat laporan <baru>."
+    assert markdown_text("Nilai a < b dan c > d.") == "Nilai a < b dan c > d."
 
 
 def test_markdown_conversion_keeps_text_that_only_looks_like_markup() -> None:
