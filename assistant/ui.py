@@ -139,7 +139,8 @@ def article_html(stored: StoredArticle) -> str:
 
 def _progress_bar(progress: gr.Progress) -> Callable[[Article, int, int], None]:
     def show(article: Article, done: int, total: int) -> None:
-        progress((done, total), desc=f"Indexing {article.title[:60]}", unit="texts")
+        # a share: the count is of sentences and passages both, which reads as neither
+        progress(done / max(total, 1), desc=f"Indexing {article.title[:60]}")
 
     return show
 
