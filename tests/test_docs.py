@@ -54,6 +54,10 @@ def test_quick_start_commands_work(quick_start, tmp_path: Path, model_cache: Pat
         assert result.exit_code == 0, (args, result.output)
         outputs.append(result.stdout)
     assert "diulang-ulang seperti mantra" in outputs[0]
+    # the example answer shown under the quick start cites what the first command cites
+    example = README.split("An answer looks like this")[1].split("```")[1]
+    cited = re.findall(r"\(article [\w-]+, sentence \d+\)", outputs[0])
+    assert cited and cited == re.findall(r"\(article [\w-]+, sentence \d+\)", example)
     assert "diulang-ulang seperti mantra" in outputs[1]
     assert '"abstained": true' in outputs[2]
     assert "kremlin" in outputs[3].lower()
