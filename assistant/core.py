@@ -17,6 +17,7 @@ from .grounding import (
     is_about_unknown_names,
     is_follow_up,
     question_names,
+    referent,
     refers_back,
 )
 from .models import Embedder, load_embedder
@@ -423,18 +424,16 @@ class Assistant:
         previous question (``history``) helps only a follow-up (``is_follow_up``)."""
         history = history if is_follow_up(query) else ()
         evidence = self.retriever.retrieve(query, history=history, article_ids=scope, lang=lang)
+        # the earlier question a pronoun refers to ("he": the one that named Peskov)
+        earlier_question = referent(history) if refers_back(query) else ""
         if evidence and (
             self._is_about_unknown_names(query, evidence)
             # "And what did he say ...?" after a question about someone no article mentions
-            or (
-                history
-                and refers_back(query)
-                and self._is_about_unknown_names(history[-1], evidence)
-            )
+            or bool(earlier_question and self._is_about_unknown_names(earlier_question, evidence))
         ):
             evidence = []  # the question is about someone or something no article mentions
         # "What did she say about schools?" after a question about the mayor: her words only
-        earlier = question_names(history[-1]) if history and refers_back(query) else []
+        earlier = question_names(earlier_question)
         evidence = self._on_the_question_names(query, lang, evidence, earlier)
         pair = self.retriever.weights(lang, evidence[0].article.article.lang) if evidence else None
         threshold = self.threshold + (pair.abstain + pair.shift if pair else 0.0)

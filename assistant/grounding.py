@@ -72,6 +72,13 @@ def refers_back(question: str) -> bool:
     return any(w in REFERRING_WORDS for w in _WORD.findall(question.lower()))
 
 
+def referent(history: Sequence[str]) -> str:
+    """The latest earlier question that names someone or something (``question_names``), which
+    a follow-up refers to: after "What did Peskov say?" and "What about sanctions?", "And what
+    did he say about NATO?" is about Peskov. "" when none does."""
+    return next((h for h in reversed(history) if question_names(h)), "")
+
+
 def is_follow_up(question: str) -> bool:
     """Whether a question continues the previous one, so that the previous question helps
     find its answer: it refers back (``refers_back``), opens as a continuation ("And ...",

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .grounding import question_names
+from .grounding import question_names, referent
 from .models import Embedder, max_sim, unit_rows
 from .sentences import Sentence, is_headline
 from .sparse import SparseEncoder, as_map, sparse_cosine
@@ -154,12 +154,13 @@ def _sparse_query(sparse: SparseEncoder | None, text: str) -> dict[int, float]:
 
 def lexical_query(question: str, history: Sequence[str] = ()) -> str:
     """The text the keyword and sparse channels match. A follow-up gets the names of the
-    previous question that it does not repeat ("he" after a question about Peskov); the previous
-    question's other words would pull in the sentences of the earlier topic."""
+    earlier question it refers to (``referent``) that it does not repeat ("he" after a question
+    about Peskov); the earlier question's other words would pull in the sentences of the
+    earlier topic."""
     if not history:
         return question
     asked = question.lower()
-    names = [n for n in dict.fromkeys(question_names(history[-1])) if n.lower() not in asked]
+    names = [n for n in dict.fromkeys(question_names(referent(history))) if n.lower() not in asked]
     return " ".join([question, *names])
 
 

@@ -33,6 +33,10 @@ from .store import StoredArticle  # noqa: E402
 STORAGE_KEY = "news-assistant-chat"
 EMPTY_CHAT: dict[str, list[Any]] = {"messages": [], "questions": []}
 _SEARCHING = "_Searching the articles…_"
+HISTORY_SHOWN = 3
+"""Earlier questions of the chat given with a question: a follow-up refers to the latest that
+names someone ("What did Peskov say?", "What about sanctions?", "And what did he say about
+NATO?")."""
 REMOVED_FROM_SCOPE = "⚠️ A chosen article was removed meanwhile: it left “Only these articles”."
 REMOVED_MEANWHILE = (
     "⚠️ The picked article was removed meanwhile (in another window or from the command line): "
@@ -191,7 +195,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         written = ""
         try:  # a chat model's text streams in; the checked answer replaces it at the end
             for item in assistant.ask_stream(
-                question, history=questions[-1:], article_ids=scope or None
+                question, history=questions[-HISTORY_SHOWN:], article_ids=scope or None
             ):
                 if isinstance(item, str):
                     written += item

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.grounding import Vocabulary, is_follow_up, missing_names, question_names
+from assistant.grounding import (
+    Vocabulary,
+    is_follow_up,
+    missing_names,
+    question_names,
+    referent,
+)
 
 SEED = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
 
@@ -254,3 +260,10 @@ def test_a_name_decision_does_not_depend_on_the_batch() -> None:
 )
 def test_is_follow_up(question: str, follows: bool) -> None:
     assert is_follow_up(question) is follows
+
+
+def test_referent_is_the_latest_question_that_names_someone() -> None:
+    asked = ["Who is Dmitry Peskov?", "What did Peskov say?", "What about sanctions?"]
+    assert referent(asked) == "What did Peskov say?"
+    assert referent(["What about sanctions?"]) == ""
+    assert referent([]) == ""
