@@ -462,13 +462,14 @@ class Assistant:
         the question token by token (``TOKEN_FLOOR``); only where the model gives token
         states."""
         cited = answer.citations
-        langs = {(e.article.id, e.sentence.index): e.article.article.lang for e in evidence}
         if (
             not cited
             or max(c.score for c in cited) >= threshold + TOKEN_CHECK_BAND
-            or any(langs.get((c.article_id, c.sentence)) != lang for c in cited)
             or not self.embedder.gives_token_states
         ):
+            return False  # most answers stop here, before the evidence is looked through
+        langs = {(e.article.id, e.sentence.index): e.article.article.lang for e in evidence}
+        if any(langs.get((c.article_id, c.sentence)) != lang for c in cited):
             return False
         match = token_match(self.embedder, query, [c.text for c in cited])
         return float(match.max()) < TOKEN_FLOOR

@@ -47,9 +47,9 @@ from .sparse import SparseVector
 INDEX_FORMAT = 1
 REINDEX_HINT = "Run `assistant reindex` to rebuild the index from the kept article texts."
 SENTENCES = "sentences"
+CHUNKS = "chunks"
 _LOG_DELETE = 3
 """The code of a deletion in Chroma's write-ahead log (``embeddings_queue.operation``)."""
-CHUNKS = "chunks"
 _ADD_BATCH = 64
 
 Progress = Callable[[int, int], None]
