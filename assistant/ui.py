@@ -24,7 +24,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import gradio as gr  # noqa: E402
 
 from .answer import render_answer  # noqa: E402
-from .articles import Article, article_from_text, load_article  # noqa: E402
+from .articles import (  # noqa: E402
+    SUPPORTED_SUFFIXES,
+    Article,
+    article_from_text,
+    load_article,
+)
 from .core import AddReport, Assistant, check_question  # noqa: E402
 from .errors import ArticleError, AssistantError  # noqa: E402
 from .llm import language_name  # noqa: E402
@@ -397,6 +402,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                 files = gr.File(
                     file_count="multiple",
                     type="filepath",
+                    file_types=list(SUPPORTED_SUFFIXES),  # what the file dialog offers
                     label="Article files",
                     elem_id="upload",
                 )

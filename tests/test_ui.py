@@ -349,6 +349,21 @@ def test_a_binary_upload_shows_a_message(page, tmp_path: Path) -> None:
     assert "Traceback" not in page.content()
 
 
+def test_the_file_dialog_offers_article_files_only(page, tmp_path: Path) -> None:
+    from assistant.articles import SUPPORTED_SUFFIXES
+
+    notes = tmp_path / "notes.pdf"
+    notes.write_text("The council met on Friday. It approved the budget.", encoding="utf-8")
+    open_tab(page, "Add articles")
+    accepted = page.get_attribute("#upload input[type=file]", "accept") or ""
+    assert sorted(a.strip() for a in accepted.split(",")) == sorted(SUPPORTED_SUFFIXES)
+    # a file of another type is refused at once, naming the types that can be added
+    page.set_input_files("#upload input[type=file]", str(notes))
+    refused = page.locator(".toast-body", has_text="Invalid file type: notes.pdf")
+    refused.wait_for()
+    assert ".txt" in refused.inner_text()
+
+
 def test_markup_in_an_article_shows_as_text(page) -> None:
     page.evaluate("() => { window.pwned = false; }")
     open_tab(page, "Add articles")
