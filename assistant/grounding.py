@@ -36,7 +36,8 @@ _NOT_NAMES = frozenset(
 RARE_WORD = 2.5
 """Zipf frequency (wordfreq: log10 of a word's occurrences per billion words) under which a
 word is rare in English and in Indonesian alike. In a question written without capitals
-("what did zelensky say about the talks?") such words are taken for its names: zelensky 1.8,
+("what did zelensky say about the talks?"), or in capitals alone, such words are taken for its
+names: zelensky 1.8,
 peskov 1.9 (ordinary words: talks 4.6, restated 2.7, perundingan 3.7). Names common as words,
 or in the news of before 2022, stay unchecked there (macron 2.95, putin 4.1, cianjur 4.1).
 
@@ -51,8 +52,8 @@ questions without names: "dicakup", "dicemaskan")."""
 
 def question_names(question: str) -> list[str]:
     """Capitalised words of the question, except its first word and names of days/months;
-    a possessive 's is left out (Obama's: Obama). In a question written without capitals,
-    its rare words (``RARE_WORD``)."""
+    a possessive 's is left out (Obama's: Obama). In a question written without capitals, or
+    in capitals alone, its rare words (``RARE_WORD``)."""
     return [name for name, _ in question_name_spans(question)]
 
 
@@ -65,7 +66,7 @@ def question_name_spans(question: str) -> list[tuple[str, int]]:
         for m in _NAME.finditer(question)
         if m.group(0).lower() not in _NOT_NAMES
     ]
-    if question.islower():  # written without capitals: its rare words are its names
+    if question.islower() or question.isupper():  # capitals tell nothing: the rare words
         return [(w, start) for w, start in words if is_rare(w)]
     return [(w, start) for w, start in words if w[0].isupper() and start != skip]
 

@@ -45,6 +45,8 @@ def seed_vocabulary() -> Vocabulary:
         ("apa kata zelensky tentang perundingan?", ["zelensky"]),
         ("what did putin say about the talks?", []),
         ("What did zelensky say about the talks?", []),
+        # in capitals alone, the same
+        ("WHAT DID ZELENSKY SAY ABOUT THE TALKS?", ["ZELENSKY"]),
         ("", []),
         ("   ", []),
     ],
