@@ -71,11 +71,16 @@ def question_name_spans(question: str) -> list[tuple[str, int]]:
     return [(w, start) for w, start in words if w[0].isupper() and start != skip]
 
 
+_CLITIC = re.compile(r"(?<=\w{4})(?:kah|lah|pun|nya)$")
+
+
 def is_rare(word: str) -> bool:
-    """Whether a word is rare in English and in Indonesian (``RARE_WORD``)."""
+    """Whether a word is rare in English and in Indonesian (``RARE_WORD``), also without an
+    Indonesian clitic ("darimanakah": darimana)."""
     from wordfreq import zipf_frequency
 
-    return all(zipf_frequency(word, lang) < RARE_WORD for lang in ("en", "id"))
+    forms = {word, _CLITIC.sub("", word.lower())}
+    return all(zipf_frequency(f, lang) < RARE_WORD for f in forms for lang in ("en", "id"))
 
 
 REFERRING_WORDS = frozenset(

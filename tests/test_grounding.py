@@ -43,6 +43,7 @@ def seed_vocabulary() -> Vocabulary:
         ("what did peskov say?", ["peskov"]),
         ("what did zelensky say about the talks?", ["zelensky"]),
         ("apa kata zelensky tentang perundingan?", ["zelensky"]),
+        ("darimanakah asal kata massa?", []),  # darimana, with the clitic -kah
         ("what did putin say about the talks?", []),
         ("What did zelensky say about the talks?", []),
         # in capitals alone, the same
