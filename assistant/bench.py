@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
+from .errors import AssistantError
 from .evaluation import load_news, percentile
 
 Progress = Callable[[str, int, int], None]
@@ -143,6 +144,11 @@ def run_bench(
     on ``articles`` news articles of ``news_file`` (``shared/eval/news_id.jsonl`` format), each
     beside the plain baseline."""
     news = load_news(news_file, limit=articles)
+    if not news:
+        raise AssistantError(
+            f"{news_file} has no articles. Give a JSON Lines file with one news article a line "
+            '({"title": ..., "text": ...}), e.g. shared/eval/news_id.jsonl.'
+        )
     result = BenchResult(sparse=settings.sparse)
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
         ours_dir, plain_dir = Path(tmp) / "ours", Path(tmp) / "plain"

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -369,7 +370,12 @@ def reindex(obj: _Context) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--split", type=click.Choice(["dev", "test"]), help="Only rows of this split.")
 @click.option("--direction", help="Only rows of this direction (qa_xling).")
-@click.option("--limit", type=click.IntRange(min=1), help="Ask at most this many questions.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="Ask at most this many questions (the passages of every selected row are still "
+    "indexed, as in a full run).",
+)
 @click.option(
     "--context",
     "contexts",
@@ -423,7 +429,8 @@ def evaluate_command(
     unanswerable) or "gold" strings; "history" is optional. Prints hit@1, hit@3, MRR,
     abstention rates, characters cited and latency. The index given with --index-dir is not
     touched (--keep-index keeps the one built). With --json and --baseline, one JSON object a
-    line per system.
+    line per system. The answers measured are the cited quotes: a chat model set with --llm is
+    not used (benchmarks/llm_answers.py measures written answers).
     """
     from .articles import load_article
     from .evaluation import evaluate_file, load_news
@@ -437,7 +444,8 @@ def evaluate_command(
             split=split, direction=direction, limit=limit, contexts=extra, articles=news,
             keep_index=keep_index,
         )  # fmt: skip
-        results = evaluate_file(file, obj.settings, progress=_bar(), baseline=baseline, **options)
+        settings = _without_chat_model(obj.settings, "eval")
+        results = evaluate_file(file, settings, progress=_bar(), baseline=baseline, **options)
     if as_json:
         for result in results:
             system = {"system": result.name} if baseline else {}
@@ -447,7 +455,21 @@ def evaluate_command(
     else:
         for key, value in results[0].to_json().items():
             shown = f"{value:.3f}" if isinstance(value, float) else value
+            shown = "n/a" if value is None else shown  # a figure about questions it has none of
             click.echo(f"{key:24s} {shown}")
+
+
+def _without_chat_model(settings: Settings, command: str) -> Settings:
+    """``settings`` without the chat model: eval and bench measure the cited quotes, the same
+    whether a model server is up or not. Says so on stderr when one was set."""
+    if settings.llm == "none":
+        return settings
+    click.echo(
+        f"Note: {command} measures the cited quotes; the chat model (--llm {settings.llm}) is "
+        "not used. benchmarks/llm_answers.py measures written answers.",
+        err=True,
+    )
+    return replace(settings, llm="none")
 
 
 def _comparison_table(results: list[Any]) -> str:
@@ -515,14 +537,15 @@ def bench(
     prints ingest speed (articles, sentences, tokens per second), question latency p50/p95,
     cold start (a subprocess `assistant ask` on that index), peak memory, and the embedding
     FLOP/s against a large torch matmul; each beside plain SentenceTransformer.encode + a
-    chromadb query doing the same work. Your own index is not touched.
+    chromadb query doing the same work. Your own index is not touched, and a chat model set
+    with --llm is not used (the answers timed are the cited quotes).
     """
     from .bench import run_bench
 
     with _errors():
         result = run_bench(
             news_file,
-            obj.settings,
+            _without_chat_model(obj.settings, "bench"),
             articles=articles,
             questions=questions,
             cold_starts=cold_starts,

@@ -30,7 +30,7 @@ from .answer import Answer
 from .articles import Article, article_from_text
 from .config import Settings
 from .core import Assistant, check_question, is_text_list
-from .errors import AssistantError
+from .errors import ArticleError, AssistantError
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,10 @@ def load_qa(
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        row = _json_line(path, n, line)
         try:
-            row = json.loads(line)
             question = row["question"]
-        except (ValueError, KeyError, TypeError):
+        except (KeyError, TypeError):
             raise AssistantError(
                 f"{path}:{n}: not a JSON object with a 'question'. Each line must be one "
                 'object like {"question": ..., "context": ..., "answers": [...]}.'
@@ -102,10 +102,21 @@ def load_qa(
     return items
 
 
+def _json_line(path: Path, n: int, line: str) -> Any:
+    """Line ``n`` of a JSON Lines file, parsed, or an error that says where it is broken."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise AssistantError(
+            f"{path}:{n}: not valid JSON ({exc.msg} at column {exc.colno}). Each line must be "
+            "one JSON object."
+        ) from None
+
+
 def _read_lines(path: Path) -> list[str]:
     """The lines of a UTF-8 file, or an error that says what is wrong with it."""
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        return Path(path).read_text(encoding="utf-8-sig").splitlines()  # a BOM is no text
     except OSError as exc:
         raise AssistantError(f"Cannot read {path}: {exc.strerror}. Check the path.") from exc
     except UnicodeDecodeError as exc:
@@ -140,8 +151,11 @@ class EvalResult:
         return self.index_sentences / self.index_seconds if self.index_seconds else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        """Figures as a JSON-ready dict."""
+        """Figures as a JSON-ready dict; those about answerable questions are ``None`` when
+        there are none (as ``abstain_unanswerable`` is without unanswerable ones)."""
         data = {k: v for k, v in vars(self).items() if k != "misses"}
+        if not self.answerable:
+            data.update(dict.fromkeys(("hit1", "hit3", "mrr", "abstain_answerable")))
         data["sentences_per_second"] = round(self.sentences_per_second, 1)
         return data
 
@@ -294,27 +308,39 @@ def load_news(path: Path, *, limit: int | None = None) -> list[Article]:
             continue
         if limit is not None and len(articles) >= limit:
             break
+        row = _json_line(path, n, line)
         try:
-            row = json.loads(line)
             text = row["text"]
             if not isinstance(text, str):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (KeyError, TypeError):
             raise AssistantError(
                 f"{path}:{n}: not a JSON object with a 'text' string. Each line must be one "
                 'news article like {"title": ..., "text": ..., "url": ...}.'
             ) from None
-        articles.append(
-            article_from_text(
-                text,
-                title=row.get("title") or None,
-                source=f"{path}:{n}",
-                url=row.get("url", ""),
-                published=row.get("date", ""),
-                publisher=row.get("publisher", ""),
+        fields = {k: row.get(k) or "" for k in ("title", "url", "date", "publisher")}  # null: ""
+        if not all(isinstance(v, str) for v in fields.values()):
+            raise AssistantError(
+                f"{path}:{n}: 'title', 'url', 'date' and 'publisher' must be strings (or null)."
             )
-        )
+        try:
+            article = article_from_text(
+                text,
+                title=fields["title"] or None,
+                source=f"{path}:{n}",
+                url=fields["url"],
+                published=fields["date"],
+                publisher=fields["publisher"],
+            )
+        except ArticleError as exc:  # names the row already (its source)
+            raise AssistantError(_news_problem(exc)) from None
+        articles.append(article)
     return articles
+
+
+def _news_problem(exc: ArticleError) -> str:
+    """An article's error, without the advice meant for files ("Give a .txt or .md file")."""
+    return str(exc).split(" Give a ")[0]
 
 
 def evaluate_file(
@@ -341,8 +367,10 @@ def evaluate_file(
         from .baselines import minilm_path
 
         model = minilm_path()  # fail before the long run when the baseline's model is missing
-    items = _load_items(path, split=split, direction=direction, limit=limit)
-    contexts = list(contexts)
+    selected = _load_items(path, split=split, direction=direction)
+    items = selected[:limit] if limit else selected
+    # a limited run still searches every passage of the selection, as a full run does
+    contexts = [*contexts, *(i.context for i in selected[len(items) :])]
     if not (articles or any(c.strip() for c in contexts) or any(i.context.strip() for i in items)):
         raise AssistantError(
             f"{path}: no question has a 'context', so there is nothing to index. Give the "
@@ -366,13 +394,32 @@ def evaluate_file(
     return [ours, tutorial, bm25]
 
 
-def _load_items(
-    path: Path, *, split: str | None, direction: str | None, limit: int | None
-) -> list[QAItem]:
-    items = load_qa(path, split=split, direction=direction, limit=limit)
-    if not items:
-        raise AssistantError(f"{path} has no questions for split={split} direction={direction}.")
-    return items
+def _load_items(path: Path, *, split: str | None, direction: str | None) -> list[QAItem]:
+    items = load_qa(path, split=split, direction=direction)
+    if items:
+        return items
+    if not (split or direction):
+        raise AssistantError(f"{path} has no questions: it is empty.")
+    chosen = " and ".join(
+        f"{key} {value!r}" for key, value in (("split", split), ("direction", direction)) if value
+    )
+    present = {
+        key: sorted({str(v) for v in _row_values(path, key)})
+        for key in ("split", "direction")
+        if (split if key == "split" else direction)
+    }
+    found = "; ".join(
+        f"its {key}s: {', '.join(values)}" if values else f"its rows have no {key}"
+        for key, values in present.items()
+    )
+    raise AssistantError(f"{path} has no questions of {chosen} ({found}).")
+
+
+def _row_values(path: Path, key: str) -> list[Any]:
+    """The values of ``key`` in the rows of a JSON Lines file that have it."""
+    lines = enumerate(_read_lines(path), start=1)
+    rows = (_json_line(path, n, line) for n, line in lines if line.strip())
+    return [row[key] for row in rows if isinstance(row, dict) and key in row]
 
 
 def _run_name(path: Path, split: str | None) -> str:

@@ -13,6 +13,7 @@ from assistant.answer import Answer, Citation
 from assistant.baselines import BM25Sentences, TutorialRAG, minilm_path
 from assistant.bench import run_bench
 from assistant.cli import cli
+from assistant.config import Settings
 from assistant.errors import AssistantError, ModelError
 from assistant.evaluation import QAItem, evaluate_file, judge, load_news, load_qa, percentile
 
@@ -39,6 +40,38 @@ def test_load_qa_reports_bad_lines(tmp_path: Path) -> None:
     bad.write_text('{"question": "ok", "gold": ["x"]}\n[1, 2]\n')
     with pytest.raises(AssistantError, match=r"bad.jsonl:2: not a JSON object with a 'question'"):
         load_qa(bad)
+    bad.write_text('{"question": "ok", "gold": ["x"]}\n{"question": "no end"\n')
+    with pytest.raises(AssistantError, match=r"bad.jsonl:2: not valid JSON \(Expecting .+ column"):
+        load_qa(bad)
+
+
+def test_qa_and_news_files_saved_with_a_bom_are_read(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"  # as Windows editors and Excel save UTF-8
+    qa.write_bytes(QA.read_bytes().replace(b"{", b"\xef\xbb\xbf{", 1))
+    assert [i.id for i in load_qa(qa)] == [i.id for i in load_qa(QA)]
+    news = tmp_path / "news.jsonl"
+    news.write_bytes(b"\xef\xbb\xbf" + NEWS.read_bytes())
+    assert [a.title for a in load_news(news)] == [a.title for a in load_news(NEWS)]
+
+
+def test_a_selection_without_questions_says_what_the_file_has(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(AssistantError, match=r"empty.jsonl has no questions: it is empty\.$"):
+        evaluate_file(empty, Settings())
+    xling = tmp_path / "xling.jsonl"
+    row = {"question": "Who?", "context": "A met B.", "answers": ["A"], "split": "test"}
+    xling.write_text(
+        "".join(json.dumps({**row, "direction": d}) + "\n" for d in ("en->id", "id->en"))
+    )
+    with pytest.raises(AssistantError) as err:
+        evaluate_file(xling, Settings(), direction="en-id")
+    assert str(err.value) == (
+        f"{xling} has no questions of direction 'en-id' (its directions: en->id, id->en)."
+    )
+    with pytest.raises(AssistantError) as err:
+        evaluate_file(xling, Settings(), split="dev", direction="en->id")
+    assert str(err.value).endswith("(its splits: test; its directions: en->id, id->en).")
 
 
 @pytest.mark.parametrize(
@@ -101,6 +134,12 @@ def test_smoke_eval_on_real_components(settings) -> None:
     assert result.index_sentences == 16 + 2 + 2
 
 
+def test_a_limited_eval_searches_every_passage_of_the_selection(settings) -> None:
+    (result,) = evaluate_file(QA, settings, split="test", limit=1, contexts=[SEED.read_text()])
+    assert result.questions == 1
+    assert result.index_sentences == 16 + 2 + 2  # as in the full run: k4-k6's passages too
+
+
 def test_eval_command_prints_json(tmp_path: Path, model_cache: Path) -> None:
     env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CACHE_DIR": str(model_cache)}
     result = CliRunner().invoke(
@@ -110,6 +149,20 @@ def test_eval_command_prints_json(tmp_path: Path, model_cache: Path) -> None:
     figures = json.loads(result.stdout)
     assert (figures["questions"], figures["hit3"], figures["name"]) == (1, 1.0, "qa_small [dev]")
     assert not (tmp_path / "index").exists()  # the user's index is not touched
+
+
+def test_eval_measures_the_quotes_without_the_chat_model(tmp_path: Path, model_cache: Path) -> None:
+    from fake_chat_server import FakeChatServer
+
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CACHE_DIR": str(model_cache)}
+    args = ["eval", str(QA), "--split", "dev", "--context", str(SEED), "--json"]
+    with FakeChatServer(lambda body: "Peskov said nothing [1].") as server:
+        chat = ["--llm", "openai", "--llm-url", server.url, "--llm-model", "echo"]
+        result = CliRunner().invoke(cli, [*chat, *args], env=env)
+    assert result.exit_code == 0, result.output
+    assert server.requests == []  # the same figures whether a model server is up or not
+    assert json.loads(result.stdout)["hit3"] == 1.0
+    assert result.stderr.startswith("Note: eval measures the cited quotes; the chat model")
 
 
 def test_eval_logs_its_progress_without_a_terminal(
@@ -162,6 +215,22 @@ def test_load_news_reads_the_news_format(tmp_path: Path) -> None:
     bad.write_text('{"title": "no text"}\n')
     with pytest.raises(AssistantError, match=r"news.jsonl:1: not a JSON object with a 'text'"):
         load_news(bad)
+
+
+def test_load_news_takes_null_fields_and_refuses_other_types(tmp_path: Path) -> None:
+    text = "The harbour reopened on Monday after the storm. Ferries run again from Tuesday."
+    news = tmp_path / "news.jsonl"
+    row = {"title": None, "text": text, "url": None, "date": None, "publisher": None}
+    news.write_text(json.dumps(row) + "\n")
+    (article,) = load_news(news)  # exports often hold null for a missing field
+    assert (article.title, article.url, article.published) == (text, "", "")  # its first line
+    news.write_text(json.dumps({**row, "title": 123}) + "\n")
+    with pytest.raises(AssistantError, match=r"news.jsonl:1: 'title', 'url', 'date' and"):
+        load_news(news)
+    news.write_text(json.dumps({**row, "text": "  "}) + "\n")
+    with pytest.raises(AssistantError) as err:
+        load_news(news)
+    assert str(err.value) == f"{news}:1: holds only whitespace, there is no article text."
 
 
 def test_bm25_baseline_cites_the_best_sentences() -> None:
@@ -245,6 +314,14 @@ def test_bench_measures_ours_and_plain(settings) -> None:
         "ingest sentences/s",
         "ingest tokens/s",
     ]
+
+
+def test_bench_on_a_file_without_articles_says_so(tmp_path: Path) -> None:
+    empty = tmp_path / "news.jsonl"
+    empty.write_text("")
+    result = CliRunner().invoke(cli, ["bench", "--news", str(empty)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {empty} has no articles.")
 
 
 def test_bench_command_with_a_cold_start(tmp_path: Path, model_cache: Path) -> None:
