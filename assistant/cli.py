@@ -157,6 +157,14 @@ def cli(
             llm_url=llm_url,
             llm_model=llm_model,
         )
+    given = [name for name, value in (("--llm-url", llm_url), ("--llm-model", llm_model)) if value]
+    if given and settings.llm == "none":
+        click.echo(
+            f"Note: {' and '.join(given)} without a chat model "
+            f"{'does' if len(given) == 1 else 'do'} nothing: add --llm openai or "
+            "--llm ollama (or set ASSISTANT_LLM).",
+            err=True,
+        )
     ctx.obj = _Context(settings)
 
 

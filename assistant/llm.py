@@ -64,6 +64,10 @@ class Source:
     score: float
 
 
+DEFAULT_OLLAMA_URL = "http://localhost:11434"
+"""Where Ollama listens unless told otherwise (``ChatOllama``'s own default)."""
+
+
 def load_chat_model(settings: Settings) -> BaseChatModel | None:
     """The chat model the settings name, or ``None`` for extractive answers."""
     if settings.llm == "none":
@@ -72,6 +76,12 @@ def load_chat_model(settings: Settings) -> BaseChatModel | None:
         raise ChatModelError(
             f"--llm {settings.llm} needs the model's name: give --llm-model NAME "
             "(or set ASSISTANT_LLM_MODEL), e.g. the name your server lists."
+        )
+    if settings.llm_url and not settings.llm_url.lower().startswith(("http://", "https://")):
+        example = "http://127.0.0.1:8080/v1" if settings.llm == "openai" else DEFAULT_OLLAMA_URL
+        raise ChatModelError(
+            f"--llm-url {settings.llm_url!r} is not a web address: give one that starts with "
+            f"http:// or https://, e.g. {example}."
         )
     try:
         if settings.llm == "openai":

@@ -247,20 +247,37 @@ class AnswerWriter:
                 "The chat model's server cannot be reached; showing quotes from the articles "
                 "instead. Start the server or fix --llm-url."
             )
+        if kind == "not found":
+            openai = "openai" in self.backend.lower()
+            hint = " (an OpenAI-compatible server's usually ends in /v1)" if openai else ""
+            return (
+                f"The chat model's server answered 'not found' ({str(exc)[:200]}); showing "
+                f"quotes from the articles instead. Check --llm-model against the models the "
+                f"server lists, and --llm-url{hint}."
+            )
         return (
             f"The chat model's reply could not be used ({type(exc).__name__}: "
-            f"{str(exc)[:200]}); showing quotes from the articles instead."
+            f"{str(exc)[:200]}); showing quotes from the articles instead. Check that "
+            f"--llm-url points at {self._server_kind()} server."
         )
+
+    def _server_kind(self) -> str:
+        if "openai" in self.backend.lower():
+            return "an OpenAI-compatible"
+        return "an Ollama" if "ollama" in self.backend.lower() else "the model's"
 
 
 def _failure_kind(exc: BaseException) -> str:
-    """How a request to the chat model failed: "timeout", "connect" or "other" (the clients
-    raise their own classes, named for it)."""
+    """How a request to the chat model failed: "timeout", "connect", "not found" (HTTP 404:
+    a wrong model name or address) or "other" (the clients raise their own classes, named for
+    it)."""
     names = {k.__name__ for k in type(exc).__mro__}
     if isinstance(exc, TimeoutError) or any("Timeout" in n for n in names):
         return "timeout"
     if isinstance(exc, ConnectionError) or any("Connect" in n for n in names):
         return "connect"
+    if getattr(exc, "status_code", None) == 404 or any("NotFound" in n for n in names):
+        return "not found"
     return "other"
 
 

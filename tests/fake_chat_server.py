@@ -26,6 +26,8 @@ HANG = "\x00hang"
 """Reply that makes the server wait ``hang_s`` seconds before answering."""
 GARBAGE = "\x00garbage"
 """Reply that makes the server answer 200 with a body that is not the protocol."""
+NOT_FOUND = "\x00notfound"
+"""Reply that makes the server answer 404, as a server without the model asked for does."""
 TRICKLE = "\x00trickle"
 """Reply that streams a word every ``hang_s / 10`` seconds, for ever (a model that never ends)."""
 
@@ -59,6 +61,15 @@ class _Handler(BaseHTTPRequestHandler):
             if text == HANG:
                 time.sleep(self.server.hang_s)
                 text = "Too late [1]."
+            if text == NOT_FOUND:
+                error = {"message": f"The model `{body.get('model')}` does not exist."}
+                payload = json.dumps({"error": {**error, "code": "model_not_found"}}).encode()
+                self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             if text == GARBAGE:
                 payload = b"<html>502 Bad Gateway: upstream exploded</html>"
                 self.send_response(200)

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from fake_chat_server import (
     GARBAGE,
     HANG,
+    NOT_FOUND,
     TRICKLE,
     FakeChatServer,
     numbered,
@@ -309,7 +310,10 @@ def test_a_server_returning_garbage_falls_back_with_a_notice(serve) -> None:
     (final,) = items
     assert isinstance(final, Answer)
     assert final.notice.startswith("The chat model's reply could not be used (")
-    assert final.notice.endswith("); showing quotes from the articles instead.")
+    assert final.notice.endswith(
+        "); showing quotes from the articles instead. Check that --llm-url points at an "
+        "OpenAI-compatible server."
+    )
     assert without_timings(replace(final, notice="")) == without_timings(
         extractive(assistant).ask(PESKOV_EN)
     )
@@ -553,6 +557,46 @@ def test_cli_streams_no_terminal_control_characters(
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("]0;pwnedPeskov spoke[2J.\tOK\n")
     assert "\x1b" not in result.stdout and "\r" not in result.stdout
+
+
+def test_a_model_the_server_does_not_have_gets_a_notice_saying_what_to_check(serve) -> None:
+    assistant = serve(lambda body: NOT_FOUND)
+
+    (final,) = list(assistant.ask_stream(PESKOV_EN))
+
+    assert isinstance(final, Answer) and final.backend == "extractive"
+    assert final.notice.startswith(
+        "The chat model's server answered 'not found' (Error code: 404 - "
+    )
+    assert "The model `fake` does not exist." in final.notice
+    assert final.notice.endswith(
+        "showing quotes from the articles instead. Check --llm-model against the models the "
+        "server lists, and --llm-url (an OpenAI-compatible server's usually ends in /v1)."
+    )
+
+
+@pytest.mark.parametrize("url", ["localhost:8089/v1", "ftp://127.0.0.1:8089/v1"])
+def test_a_chat_server_address_must_be_a_web_address(settings: Settings, url: str) -> None:
+    chat = replace(settings, llm="openai", llm_url=url, llm_model="fake")
+    with pytest.raises(ChatModelError) as err:
+        load_chat_model(chat)
+    assert str(err.value) == (
+        f"--llm-url {url!r} is not a web address: give one that starts with http:// or "
+        "https://, e.g. http://127.0.0.1:8080/v1."
+    )
+
+
+def test_chat_model_options_without_a_chat_model_are_pointed_out(
+    tmp_path: Path, model_cache: Path
+) -> None:
+    env = {"ASSISTANT_CACHE_DIR": str(model_cache)}
+    args = ["--index-dir", str(tmp_path / "index"), "--llm-model", "qwen", "list"]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(
+        "Note: --llm-model without a chat model does nothing: add --llm openai or --llm ollama "
+        "(or set ASSISTANT_LLM).\n"
+    )
 
 
 def test_cli_prints_the_notice_on_stderr(settings: Settings, model_cache: Path, serve) -> None:
