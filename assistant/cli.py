@@ -464,7 +464,14 @@ def evaluate_command(
         for key, value in results[0].to_json().items():
             shown = f"{value:.3f}" if isinstance(value, float) else value
             shown = "n/a" if value is None else shown  # a figure about questions it has none of
+            if isinstance(value, list):  # question ids
+                more = f" ... and {len(value) - SHOWN_IDS} more" if len(value) > SHOWN_IDS else ""
+                shown = (", ".join(value[:SHOWN_IDS]) + more) or "none"
             click.echo(f"{key:24s} {shown}")
+
+
+SHOWN_IDS = 20
+"""Question ids printed per list by ``eval`` (--json gives them all)."""
 
 
 def _without_chat_model(settings: Settings, command: str) -> Settings:

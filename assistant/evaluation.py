@@ -144,6 +144,9 @@ class EvalResult:
     chars_per_citation: float = 0.0
     chars_per_answer: float = 0.0
     misses: list[str] = field(default_factory=list)
+    """Ids of the answerable questions without a hit in the first three citations."""
+    answered_unanswerable: list[str] = field(default_factory=list)
+    """Ids of the unanswerable questions that were answered."""
 
     @property
     def sentences_per_second(self) -> float:
@@ -153,7 +156,7 @@ class EvalResult:
     def to_json(self) -> dict[str, Any]:
         """Figures as a JSON-ready dict; those about answerable questions are ``None`` when
         there are none (as ``abstain_unanswerable`` is without unanswerable ones)."""
-        data = {k: v for k, v in vars(self).items() if k != "misses"}
+        data = dict(vars(self))
         if not self.answerable:
             data.update(dict.fromkeys(("hit1", "hit3", "mrr", "abstain_answerable")))
         data["sentences_per_second"] = round(self.sentences_per_second, 1)
@@ -256,6 +259,8 @@ def ask_all(
                 result.misses.append(item.id)
         else:
             abst_u += answer.abstained
+            if not answer.abstained:
+                result.answered_unanswerable.append(item.id)
         if progress:
             progress("ask", n, len(items))
     answerable = sum(i.answerable for i in items)

@@ -128,6 +128,7 @@ def test_smoke_eval_on_real_components(settings) -> None:
     # k3 asks for the TASS sentence, which names neither Peskov nor a news agency in words the
     # question shares: a known miss of this retrieval (docs/benchmarks.md), kept visible here
     assert result.misses == ["k3"]
+    assert (result.to_json()["misses"], result.to_json()["answered_unanswerable"]) == (["k3"], [])
     assert result.hit3 == pytest.approx(4 / 5)
     assert result.abstain_answerable == 0.0
     assert result.abstain_unanswerable == 1.0
@@ -149,6 +150,18 @@ def test_eval_command_prints_json(tmp_path: Path, model_cache: Path) -> None:
     figures = json.loads(result.stdout)
     assert (figures["questions"], figures["hit3"], figures["name"]) == (1, 1.0, "qa_small [dev]")
     assert not (tmp_path / "index").exists()  # the user's index is not touched
+
+
+def test_eval_command_prints_the_figures_one_a_line(tmp_path: Path, model_cache: Path) -> None:
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CACHE_DIR": str(model_cache)}
+    unanswerable = tmp_path / "unanswerable.jsonl"  # a set without answerable questions
+    unanswerable.write_text('{"id": "u1", "question": "What did Zelensky say?", "answers": []}\n')
+    args = ["eval", str(unanswerable), "--context", str(SEED)]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(maxsplit=1) for line in result.stdout.splitlines())
+    assert lines["hit1"] == lines["abstain_answerable"] == "n/a"  # no answerable question
+    assert (lines["abstain_unanswerable"], lines["answered_unanswerable"]) == ("1.000", "none")
 
 
 def test_eval_measures_the_quotes_without_the_chat_model(tmp_path: Path, model_cache: Path) -> None:
