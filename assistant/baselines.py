@@ -58,6 +58,7 @@ class TutorialRAG:
     """The LangChain tutorial pipeline over a Chroma store in ``workdir`` (a temporary folder)."""
 
     name = "langchain-tutorial"
+    unit = "chunks"  # what it indexes and cites
 
     def __init__(self, workdir: Path, *, model_path: str | None = None) -> None:
         from .models import quiet_model_stack
@@ -117,6 +118,7 @@ class BM25Sentences:
     """BM25 (bm25s) over every sentence of the indexed texts; cites the ``top_k`` best."""
 
     name = "bm25"
+    unit = "sentences"
 
     def __init__(self, *, top_k: int = 3) -> None:
         self.top_k = top_k

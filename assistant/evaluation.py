@@ -140,6 +140,8 @@ class EvalResult:
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
     index_sentences: int = 0
+    """Units indexed: sentences, or chunks for a system that cites chunks (``index_unit``)."""
+    index_unit: str = "sentences"
     index_seconds: float = 0.0
     chars_per_citation: float = 0.0
     chars_per_answer: float = 0.0
@@ -283,6 +285,8 @@ class Baseline(Protocol):
     """A system to compare with: indexes texts, answers a question with citations."""
 
     name: str
+    unit: str
+    """What it indexes and cites: "sentences" or "chunks"."""
 
     def index(self, texts: Sequence[str]) -> int: ...
 
@@ -299,7 +303,7 @@ def evaluate_baseline(
     """Index the distinct contexts (``contexts`` first, then the items') and ask every item."""
     texts = list(dict.fromkeys(c for c in [*contexts, *(i.context for i in items)] if c.strip()))
     t0 = time.perf_counter()
-    result = EvalResult(system.name, index_sentences=system.index(texts))
+    result = EvalResult(system.name, index_sentences=system.index(texts), index_unit=system.unit)
     result.index_seconds = time.perf_counter() - t0
     return ask_all(items, lambda item: system.ask(item.question), result, progress=progress)
 

@@ -299,6 +299,7 @@ def test_eval_command_with_baselines_and_distractors(tmp_path: Path, model_cache
     assert [r["questions"] for r in rows] == [6, 6, 6]
     # ours indexes sentences: the seed, two passages and the three news articles
     assert rows[0]["index_sentences"] == 16 + 2 + 2 + 11
+    assert [r["index_unit"] for r in rows] == ["sentences", "chunks", "sentences"]
     assert rows[0]["hit3"] == pytest.approx(4 / 5)
     assert rows[1]["chars_per_answer"] > 2 * rows[0]["chars_per_answer"]  # whole chunks cited
     table = CliRunner().invoke(cli, args, env=env)
