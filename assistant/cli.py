@@ -462,7 +462,8 @@ def evaluate_command(
         click.echo(_comparison_table(results))
     else:
         for key, value in results[0].to_json().items():
-            shown = f"{value:.3f}" if isinstance(value, float) else value
+            shares = key.startswith(("hit", "mrr", "abstain"))  # 0-1; the rest ms, s, chars
+            shown = f"{value:.{3 if shares else 1}f}" if isinstance(value, float) else value
             shown = "n/a" if value is None else shown  # a figure about questions it has none of
             if isinstance(value, list):  # question ids
                 more = f" ... and {len(value) - SHOWN_IDS} more" if len(value) > SHOWN_IDS else ""
