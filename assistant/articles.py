@@ -26,7 +26,8 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 
 TITLE_MAX_CHARS = 120
-_FIX = "Give a .txt or .md file with the article text, or a saved .html page."
+FILE_ADVICE = "Give a .txt or .md file with the article text, or a saved .html page."
+"""How an article error about a file ends: what to give instead."""
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
 # YAML front matter of Markdown files (Hugo, Jekyll): "---", "key: value" lines, "---".
 _FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[ \t]*[\w-]+:.*\n|[ \t]+.*\n|[ \t]*\n)*)---[ \t]*\n")
@@ -213,7 +214,7 @@ def article_from_text(
     text = text.removeprefix("\ufeff")
     if not text.strip():
         what = "holds only whitespace" if text else "is empty"
-        raise ArticleError(f"{source}: {what}, there is no article text. {_FIX}")
+        raise ArticleError(f"{source}: {what}, there is no article text. {FILE_ADVICE}")
     text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
     text, front = split_front_matter(text)
     if title is None and front.get("title"):
@@ -368,9 +369,9 @@ def _decode(data: bytes, name: str) -> str:
         except UnicodeDecodeError:
             pass
     if data.startswith(b"%PDF-"):
-        raise ArticleError(f"{name}: a PDF file, which this assistant does not read. {_FIX}")
+        raise ArticleError(f"{name}: a PDF file, which this assistant does not read. {FILE_ADVICE}")
     if b"\x00" in data:
-        raise ArticleError(f"{name}: not a text file (binary content). {_FIX}")
+        raise ArticleError(f"{name}: not a text file (binary content). {FILE_ADVICE}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -382,7 +383,7 @@ def _decode(data: bytes, name: str) -> str:
     if text and _looks_like_text(text):
         return text
     if _control_share(data.decode("latin-1")) > 0.01:
-        raise ArticleError(f"{name}: not a text file (binary content). {_FIX}")
+        raise ArticleError(f"{name}: not a text file (binary content). {FILE_ADVICE}")
     raise ArticleError(
         f"{name}: not UTF-8 text, and not plausible Windows-1252 text either. Save the file "
         "as UTF-8 and load it again."
@@ -406,7 +407,7 @@ def _control_share(text: str) -> float:
 
 def _validate(text: str, name: str) -> None:
     if "\x00" in text or _control_share(text) > 0.01:
-        raise ArticleError(f"{name}: not a text file (binary content). {_FIX}")
+        raise ArticleError(f"{name}: not a text file (binary content). {FILE_ADVICE}")
     start = _MARKUP_PREAMBLE.match(text)
     if text[start.end() if start else 0 :][:14].lower().startswith(("<!doctype html", "<html")):
         fix = (
@@ -416,7 +417,9 @@ def _validate(text: str, name: str) -> None:
         )
         raise ArticleError(f"{name}: this is an HTML page, not plain text: {fix}.")
     if len(_LETTER_WORD.findall(text)) < 3:
-        raise ArticleError(f"{name}: too short to be an article (fewer than 3 words). {_FIX}")
+        raise ArticleError(
+            f"{name}: too short to be an article (fewer than 3 words). {FILE_ADVICE}"
+        )
 
 
 def _canonical_url(url: str, name: str) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .answer import Answer
-from .articles import Article, article_from_text
+from .articles import FILE_ADVICE, Article, article_from_text
 from .config import Settings
 from .core import Assistant, check_question, is_text_list
 from .errors import ArticleError, AssistantError
@@ -341,15 +341,10 @@ def load_news(path: Path, *, limit: int | None = None) -> list[Article]:
                 published=fields["date"],
                 publisher=fields["publisher"],
             )
-        except ArticleError as exc:  # names the row already (its source)
-            raise AssistantError(_news_problem(exc)) from None
+        except ArticleError as exc:  # names the row already (its source); not a file's advice
+            raise AssistantError(str(exc).removesuffix(f" {FILE_ADVICE}")) from None
         articles.append(article)
     return articles
-
-
-def _news_problem(exc: ArticleError) -> str:
-    """An article's error, without the advice meant for files ("Give a .txt or .md file")."""
-    return str(exc).split(" Give a ")[0]
 
 
 def evaluate_file(
@@ -407,21 +402,15 @@ def _load_items(path: Path, *, split: str | None, direction: str | None) -> list
     items = load_qa(path, split=split, direction=direction)
     if items:
         return items
-    if not (split or direction):
+    wanted = {key: value for key, value in (("split", split), ("direction", direction)) if value}
+    if not wanted:
         raise AssistantError(f"{path} has no questions: it is empty.")
-    chosen = " and ".join(
-        f"{key} {value!r}" for key, value in (("split", split), ("direction", direction)) if value
-    )
-    present = {
-        key: sorted({str(v) for v in _row_values(path, key)})
-        for key in ("split", "direction")
-        if (split if key == "split" else direction)
-    }
-    found = "; ".join(
-        f"its {key}s: {', '.join(values)}" if values else f"its rows have no {key}"
-        for key, values in present.items()
-    )
-    raise AssistantError(f"{path} has no questions of {chosen} ({found}).")
+    chosen = " and ".join(f"{key} {value!r}" for key, value in wanted.items())
+    found = []
+    for key in wanted:
+        values = sorted({str(v) for v in _row_values(path, key)})
+        found.append(f"its {key}s: {', '.join(values)}" if values else f"its rows have no {key}")
+    raise AssistantError(f"{path} has no questions of {chosen} ({'; '.join(found)}).")
 
 
 def _row_values(path: Path, key: str) -> list[Any]:

@@ -247,24 +247,26 @@ class AnswerWriter:
                 "The chat model's server cannot be reached; showing quotes from the articles "
                 "instead. Start the server or fix --llm-url."
             )
+        backend = self.backend.lower()  # "openai", "ollama", or the chat model's class name
         if kind == "not found":
-            openai = "openai" in self.backend.lower()
-            hint = " (an OpenAI-compatible server's usually ends in /v1)" if openai else ""
+            hint = " (an OpenAI-compatible server's usually ends in /v1)" * ("openai" in backend)
             return (
                 f"The chat model's server answered 'not found' ({str(exc)[:200]}); showing "
                 f"quotes from the articles instead. Check --llm-model against the models the "
                 f"server lists, and --llm-url{hint}."
             )
+        server = (
+            "an OpenAI-compatible"
+            if "openai" in backend
+            else "an Ollama"
+            if "ollama" in backend
+            else "the model's"
+        )
         return (
             f"The chat model's reply could not be used ({type(exc).__name__}: "
             f"{str(exc)[:200]}); showing quotes from the articles instead. Check that "
-            f"--llm-url points at {self._server_kind()} server."
+            f"--llm-url points at {server} server."
         )
-
-    def _server_kind(self) -> str:
-        if "openai" in self.backend.lower():
-            return "an OpenAI-compatible"
-        return "an Ollama" if "ollama" in self.backend.lower() else "the model's"
 
 
 def _failure_kind(exc: BaseException) -> str:
