@@ -102,6 +102,41 @@ def _reporter(
     return log
 
 
+def _input_file_error(value: str) -> click.ClickException | None:
+    """Why ``value`` cannot be read as an input file, as an error like ``add``'s (one line, exit
+    1): a missing file is bad input, not a misused option."""
+    path = Path(value)
+    if not path.exists():
+        return click.ClickException(f"{value}: no such file. Check the path.")
+    if path.is_dir():
+        return click.ClickException(f"{value}: is a folder; give a file.")
+    return None
+
+
+class _InputPath(click.Path):
+    """An existing file, as a ``Path``; see ``_input_file_error``."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if (error := _input_file_error(value)) is not None:
+            raise error
+        return super().convert(value, param, ctx)
+
+
+class _InputStream(click.File):
+    """An existing file opened as UTF-8 text, or ``-`` for stdin; see ``_input_file_error``."""
+
+    def __init__(self) -> None:
+        super().__init__("r", encoding="utf-8")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value != "-" and isinstance(value, str) and (error := _input_file_error(value)):
+            raise error
+        return super().convert(value, param, ctx)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--index-dir",
@@ -224,7 +259,7 @@ def _report(report: AddReport, *, err: bool = False) -> bool:
 @click.option(
     "--file",
     "file",
-    type=click.File("r", encoding="utf-8"),
+    type=_InputStream(),
     help='Ask every {"question": ..., "history": [...]} line of a JSONL file (- for stdin).',
 )
 @click.option("--history", multiple=True, help="An earlier question of the chat (repeatable).")
@@ -375,7 +410,7 @@ def reindex(obj: _Context) -> None:
 
 
 @cli.command(name="eval")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=_InputPath())
 @click.option("--split", type=click.Choice(["dev", "test"]), help="Only rows of this split.")
 @click.option("--direction", help="Only rows of this direction (qa_xling).")
 @click.option(
@@ -388,13 +423,13 @@ def reindex(obj: _Context) -> None:
     "--context",
     "contexts",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_InputPath(),
     help="An article to index beside the file's contexts (repeatable), e.g. the article that "
     "questions with 'gold' strings are about.",
 )
 @click.option(
     "--distractors",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_InputPath(),
     help="Also index the news articles of this JSONL file (id, title, text, url, date, "
     "publisher), so that retrieval has to find the passages among real news.",
 )
@@ -512,7 +547,7 @@ def _comparison_table(results: list[Any]) -> str:
     "--news",
     "news_file",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_InputPath(),
     help="News articles as JSON Lines (id, title, text, url, date, publisher), e.g. "
     "shared/eval/news_id.jsonl.",
 )

@@ -348,6 +348,30 @@ BAD_INPUT = [
         id="question file not UTF-8",
     ),
     pytest.param(
+        ["ask", "--file", "{tmp}/missing.jsonl"],
+        1,
+        "Error: {tmp}/missing.jsonl: no such file. Check the path.",
+        id="missing question file",
+    ),
+    pytest.param(
+        ["eval", "{tmp}/missing.jsonl"],
+        1,
+        "Error: {tmp}/missing.jsonl: no such file. Check the path.",
+        id="eval: missing file",
+    ),
+    pytest.param(
+        ["eval", "{tmp}/questions.jsonl", "--context", "{tmp}/docs"],
+        1,
+        "Error: {tmp}/docs: is a folder; give a file.",
+        id="eval: a folder as --context",
+    ),
+    pytest.param(
+        ["bench", "--news", "{tmp}/missing.jsonl"],
+        1,
+        "Error: {tmp}/missing.jsonl: no such file. Check the path.",
+        id="bench: missing news file",
+    ),
+    pytest.param(
         ["ask", "--bogus", PESKOV_EN], 2, "Error: No such option '--bogus'.", id="unknown option"
     ),
     pytest.param(
