@@ -489,6 +489,13 @@ def evaluate_command(
         )  # fmt: skip
         settings = _without_chat_model(obj.settings, "eval")
         results = evaluate_file(file, settings, progress=_bar(), baseline=baseline, **options)
+    if results[0].without_context and not (contexts or distractors):
+        click.echo(
+            f"Note: {results[0].without_context} of {results[0].questions} questions have no "
+            "'context': they were asked over the other rows' passages. Give the articles they "
+            "are about with --context.",
+            err=True,
+        )
     if as_json:
         for result in results:
             system = {"system": result.name} if baseline else {}
@@ -496,18 +503,44 @@ def evaluate_command(
     elif baseline:
         click.echo(_comparison_table(results))
     else:
-        for key, value in results[0].to_json().items():
-            shares = key.startswith(("hit", "mrr", "abstain"))  # 0-1; the rest ms, s, chars
+        figures = results[0].to_json()
+        figures["index_sentences"] = f"{figures['index_sentences']} {figures.pop('index_unit')}"
+        for key, value in figures.items():
+            shares = key.startswith(("hit", "mrr", "abstain", "gold"))  # 0-1; else ms, s, chars
             shown = f"{value:.{3 if shares else 1}f}" if isinstance(value, float) else value
             shown = "n/a" if value is None else shown  # a figure about questions it has none of
             if isinstance(value, list):  # question ids
                 more = f" ... and {len(value) - SHOWN_IDS} more" if len(value) > SHOWN_IDS else ""
                 shown = (", ".join(value[:SHOWN_IDS]) + more) or "none"
-            click.echo(f"{key:24s} {shown}")
+            click.echo(f"{EVAL_LABELS.get(key, key) + ':':34s} {shown}")
 
 
 SHOWN_IDS = 20
 """Question ids printed per list by ``eval`` (--json gives them all)."""
+
+EVAL_LABELS = {
+    "name": "question set",
+    "questions": "questions",
+    "answerable": "answerable questions",
+    "hit1": "hit@1",
+    "hit3": "hit@3",
+    "mrr": "MRR",
+    "abstain_answerable": "abstained, answerable",
+    "abstain_unanswerable": "abstained, unanswerable",
+    "latency_p50_ms": "latency p50 (ms)",
+    "latency_p95_ms": "latency p95 (ms)",
+    "index_sentences": "indexed",
+    "index_seconds": "indexing time (s)",
+    "chars_per_citation": "characters per citation",
+    "chars_per_answer": "characters per answer",
+    "without_context": "questions without a context",
+    "multi_gold": "multi-sentence questions",
+    "gold_coverage": "their gold strings cited",
+    "misses": "misses (no hit in 3 citations)",
+    "answered_unanswerable": "answered though unanswerable",
+    "sentences_per_second": "indexing speed (sentences/s)",
+}
+"""The plain output's label of each figure of ``EvalResult.to_json`` (--json prints the keys)."""
 
 
 def _without_chat_model(settings: Settings, command: str) -> Settings:

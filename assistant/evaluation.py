@@ -17,6 +17,7 @@ questions and contexts.
 
 from __future__ import annotations
 
+import difflib
 import json
 import statistics
 import tempfile
@@ -43,11 +44,18 @@ class QAItem:
     context: str = ""
     history: tuple[str, ...] = ()
     kind: str = ""
+    each_gold: bool = False
+    """Whether every gold string is expected (``gold`` strings of a multi-sentence question),
+    not any one of them (the alternative ``answers`` of extractive QA)."""
 
     @property
     def answerable(self) -> bool:
         """Whether a gold string exists (else the assistant must abstain)."""
         return bool(self.gold)
+
+
+FIELDS = ("id", "question", "context", "answers", "gold", "history", "split", "direction", "kind")
+"""The fields of a QA row that ``load_qa`` reads; others (e.g. ``dataset``) are ignored."""
 
 
 def load_qa(
@@ -67,6 +75,11 @@ def load_qa(
                 f"{path}:{n}: not a JSON object with a 'question'. Each line must be one "
                 'object like {"question": ..., "context": ..., "answers": [...]}.'
             ) from None
+        if misspelt := [f for f in row if f not in FIELDS and _close_field(f)]:
+            raise AssistantError(
+                f"{path}:{n}: unknown field {misspelt[0]!r}: did you mean "
+                f"{_close_field(misspelt[0])!r}? The fields read are {', '.join(FIELDS)}."
+            )
         if split and row.get("split", split) != split:
             continue
         if direction and row.get("direction", direction) != direction:
@@ -95,11 +108,18 @@ def load_qa(
                 context=context,
                 history=tuple(history),
                 kind=str(row.get("kind", "")),
+                each_gold="gold" in row and len(gold) > 1,
             )
         )
         if limit and len(items) >= limit:
             break
     return items
+
+
+def _close_field(name: str) -> str | None:
+    """The field of ``FIELDS`` that ``name`` looks like a misspelling of ("answer"), if any."""
+    close = difflib.get_close_matches(name.lower(), FIELDS, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def _json_line(path: Path, n: int, line: str) -> Any:
@@ -145,6 +165,14 @@ class EvalResult:
     index_seconds: float = 0.0
     chars_per_citation: float = 0.0
     chars_per_answer: float = 0.0
+    without_context: int = 0
+    """Questions without a passage of their own (asked over the other rows' passages and the
+    articles given beside them)."""
+    multi_gold: int = 0
+    """Questions whose every ``gold`` string is expected (multi-sentence questions)."""
+    gold_coverage: float | None = None
+    """The mean share of their gold strings that the citations hold (``None`` without such
+    questions)."""
     misses: list[str] = field(default_factory=list)
     """Ids of the answerable questions without a hit in the first three citations."""
     answered_unanswerable: list[str] = field(default_factory=list)
@@ -242,6 +270,7 @@ def ask_all(
     """Ask every item with ``ask`` and fill ``result`` with the figures of the answers."""
     latencies: list[float] = []
     h1 = h3 = rr = abst_a = abst_u = 0.0
+    coverage: list[float] = []
     cited_chars: list[int] = []
     per_answer: list[int] = []
     for n, item in enumerate(items, start=1):
@@ -259,6 +288,9 @@ def ask_all(
             abst_a += answer.abstained
             if not b:
                 result.misses.append(item.id)
+            if item.each_gold:
+                cited = [c.text for c in answer.citations]
+                coverage.append(sum(any(g in t for t in cited) for g in item.gold) / len(item.gold))
         else:
             abst_u += answer.abstained
             if not answer.abstained:
@@ -269,6 +301,9 @@ def ask_all(
     unanswerable = len(items) - answerable
     result.questions = len(items)
     result.answerable = answerable
+    result.without_context = sum(not i.context.strip() for i in items)
+    result.multi_gold = len(coverage)
+    result.gold_coverage = statistics.mean(coverage) if coverage else None
     if answerable:
         result.hit1, result.hit3, result.mrr = h1 / answerable, h3 / answerable, rr / answerable
         result.abstain_answerable = abst_a / answerable

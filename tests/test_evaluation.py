@@ -15,7 +15,16 @@ from assistant.bench import run_bench
 from assistant.cli import cli
 from assistant.config import Settings
 from assistant.errors import AssistantError, ModelError
-from assistant.evaluation import QAItem, evaluate_file, judge, load_news, load_qa, percentile
+from assistant.evaluation import (
+    EvalResult,
+    QAItem,
+    ask_all,
+    evaluate_file,
+    judge,
+    load_news,
+    load_qa,
+    percentile,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 QA = FIXTURES / "qa_small.jsonl"
@@ -43,6 +52,41 @@ def test_load_qa_reports_bad_lines(tmp_path: Path) -> None:
     bad.write_text('{"question": "ok", "gold": ["x"]}\n{"question": "no end"\n')
     with pytest.raises(AssistantError, match=r"bad.jsonl:2: not valid JSON \(Expecting .+ column"):
         load_qa(bad)
+
+
+def test_a_misspelt_field_is_an_error_not_an_unanswerable_question(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "Who?", "context": "Ana came.", "answer": ["Ana"]}\n')
+    with pytest.raises(AssistantError, match=r"qa.jsonl:1: unknown field 'answer': did you mean "):
+        load_qa(qa)
+    qa.write_text('{"question": "Who?", "Context": "Ana came.", "answers": ["Ana"]}\n')
+    with pytest.raises(AssistantError, match=r"unknown field 'Context': did you mean 'context'"):
+        load_qa(qa)
+    # fields of the evaluation data that are not read are no misspellings
+    row = {"question": "Who?", "context": "Ana came.", "answers": ["Ana"], "answer_starts": [0]}
+    row |= {"answers_other_lang": [], "lang_question": "en", "lang_context": "en"}
+    row |= {"question_other_lang": "Siapa?", "is_impossible": False, "squad_id": "x"}
+    qa.write_text(json.dumps(row) + "\n")
+    assert load_qa(qa)[0].gold == ("Ana",)
+
+
+def test_multi_sentence_questions_report_how_many_gold_strings_are_cited() -> None:
+    """Every 'gold' string of a question that has several is expected (a multi-sentence
+    question); 'answers' are alternatives, so a question with several answers is not counted."""
+    items = [
+        QAItem("m", "q1", ("first part", "second part", "third part"), each_gold=True),
+        QAItem("a", "q2", ("one", "uno"), context="One, uno."),
+    ]
+    cited = {
+        "q1": (_citation(1, "The second part.", 0.9), _citation(2, "And the first part.", 0.5)),
+        "q2": (_citation(1, "One, uno.", 0.9),),
+    }
+    result = ask_all(
+        items, lambda i: Answer(i.question, "x", False, cited[i.question]), EvalResult("r")
+    )
+    assert (result.multi_gold, result.gold_coverage) == (1, pytest.approx(2 / 3))
+    assert (result.hit1, result.without_context) == (1.0, 1)
+    assert load_qa(QA)[0].each_gold is False  # one gold string
 
 
 def test_qa_and_news_files_saved_with_a_bom_are_read(tmp_path: Path) -> None:
@@ -159,9 +203,31 @@ def test_eval_command_prints_the_figures_one_a_line(tmp_path: Path, model_cache:
     args = ["eval", str(unanswerable), "--context", str(SEED)]
     result = CliRunner().invoke(cli, args, env=env)
     assert result.exit_code == 0, result.output
-    lines = dict(line.split(maxsplit=1) for line in result.stdout.splitlines())
-    assert lines["hit1"] == lines["abstain_answerable"] == "n/a"  # no answerable question
-    assert (lines["abstain_unanswerable"], lines["answered_unanswerable"]) == ("1.000", "none")
+    lines = dict(
+        (label, value.strip())
+        for label, value in (line.split(":", 1) for line in result.stdout.splitlines())
+    )
+    assert lines["hit@1"] == lines["abstained, answerable"] == "n/a"  # no answerable question
+    assert lines["abstained, unanswerable"] == "1.000"
+    assert lines["answered though unanswerable"] == "none"
+    assert lines["indexed"] == "16 sentences"
+    assert lines["their gold strings cited"] == "n/a"  # no multi-sentence question
+    assert "Note:" not in result.stderr  # every question has its passage or --context
+
+
+def test_eval_notes_questions_without_a_context_of_their_own(
+    tmp_path: Path, model_cache: Path
+) -> None:
+    """A row without 'context' is asked over the other rows' passages; without --context that is
+    likely a mistake, and eval says so."""
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CACHE_DIR": str(model_cache)}
+    result = CliRunner().invoke(cli, ["eval", str(QA), "--split", "test", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["without_context"] == 4
+    assert result.stderr.splitlines()[-1] == (  # after any progress line
+        "Note: 4 of 6 questions have no 'context': they were asked over the other rows' "
+        "passages. Give the articles they are about with --context."
+    )
 
 
 def test_eval_measures_the_quotes_without_the_chat_model(tmp_path: Path, model_cache: Path) -> None:
