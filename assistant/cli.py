@@ -292,26 +292,35 @@ def ask(
         else:  # a file is checked whole first: a bad line anywhere stops it before any answer
             questions = list(_read_questions(file))
         assistant = obj.assistant()
+        draft = not as_json and _stdout_is_terminal()
         for q, h in questions:
-            answer = _ask_streaming(assistant, q, h, articles or None, show=not as_json)
+            answer = _ask_streaming(assistant, q, h, articles or None, show=draft)
             if as_json:
                 click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
-            else:  # answers of a file are separated by a blank line
-                click.echo(render_answer(answer) + ("\n" if file is not None else ""))
+            else:  # answers of a file are separated by a blank line; no text drives a terminal
+                shown = _TERMINAL_CONTROL.sub("", render_answer(answer))
+                click.echo(shown + ("\n" if file is not None else ""))
 
 
 _TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 """Control characters but tab and newline."""
 
 
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def _ask_streaming(
     assistant: Assistant, question: str, history: list[str], articles: Any, *, show: bool
 ) -> Answer:
-    """Ask, printing a chat model's text as it comes (``show``); notices go to stderr."""
+    """Ask, printing a chat model's text as it comes (``show``: for a person at a terminal; a
+    pipe or a file gets only the checked answer); notices go to stderr."""
     streamed = False
     for item in assistant.ask_stream(question, history=history, article_ids=articles):
         if isinstance(item, str):
             if show:  # a model's text never drives the terminal (escape sequences, \r)
+                if not streamed:
+                    click.echo("Draft by the chat model, not yet checked:")
                 click.echo(_TERMINAL_CONTROL.sub("", item), nl=False)
                 streamed = True
         else:

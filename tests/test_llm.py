@@ -515,8 +515,12 @@ def test_backends_are_built_with_bounded_timeouts() -> None:
 
 
 def test_cli_streams_then_prints_the_checked_answer(
-    serve, settings: Settings, model_cache: Path
+    serve, settings: Settings, model_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """At a terminal, the model's draft shows as it comes, then the checked answer; a pipe gets
+    only the checked answer, so that a script never reads an unchecked claim."""
+    import assistant.cli as cli_module
+
     assistant = serve(script(lambda body: f"{CLAIM_MANTRA} [{n_of(body, MANTRA)}]."))
     server: FakeChatServer = assistant.server  # type: ignore[attr-defined]
     args = ["--llm", "openai", "--llm-url", server.url, "--llm-model", "fake"]
@@ -527,6 +531,8 @@ def test_cli_streams_then_prints_the_checked_answer(
     }
     runner = CliRunner()
 
+    piped = runner.invoke(cli, [*args, "ask", PESKOV_EN], env=env)
+    monkeypatch.setattr(cli_module, "_stdout_is_terminal", lambda: True)
     result = runner.invoke(cli, [*args, "ask", PESKOV_EN], env=env)
     as_json = runner.invoke(cli, [*args, "ask", "--json", PESKOV_EN], env=env)
 
@@ -534,8 +540,11 @@ def test_cli_streams_then_prints_the_checked_answer(
     final = assistant.ask(PESKOV_EN)
     streamed = f"{CLAIM_MANTRA} [{n_of(server.requests[0], MANTRA)}]."
     assert result.stdout == (
-        f"{streamed}\n\nChecked against the sources:\n{render_answer(final)}\n"
+        f"Draft by the chat model, not yet checked:\n{streamed}\n\n"
+        f"Checked against the sources:\n{render_answer(final)}\n"
     )
+    assert piped.exit_code == 0, piped.output
+    assert piped.stdout == render_answer(final) + "\n"
     assert "machine translation: “" + TRANSLATION in result.stdout
     assert result.stderr == ""
     assert as_json.exit_code == 0, as_json.output
@@ -545,8 +554,11 @@ def test_cli_streams_then_prints_the_checked_answer(
 
 
 def test_cli_streams_no_terminal_control_characters(
-    serve, settings: Settings, model_cache: Path
+    serve, settings: Settings, model_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import assistant.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "_stdout_is_terminal", lambda: True)
     assistant = serve(script(lambda body: "\x1b]0;pwned\x07Peskov\r spoke\x1b[2J.\tOK\n"))
     server: FakeChatServer = assistant.server  # type: ignore[attr-defined]
     env = {"ASSISTANT_INDEX_DIR": str(settings.index_dir), "ASSISTANT_CACHE_DIR": str(model_cache)}
@@ -555,7 +567,9 @@ def test_cli_streams_no_terminal_control_characters(
     result = CliRunner().invoke(cli, args, env=env)
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("]0;pwnedPeskov spoke[2J.\tOK\n")
+    assert result.stdout.startswith(
+        "Draft by the chat model, not yet checked:\n]0;pwnedPeskov spoke[2J.\tOK\n"
+    )
     assert "\x1b" not in result.stdout and "\r" not in result.stdout
 
 
