@@ -234,6 +234,19 @@ LAYOUT = [
         id="stray-punctuation",
     ),
     pytest.param(
+        "Harga beras naik lagi. (end)\n\nPasar ramai. (has/has)\n\nSumber: BPS. [cob]\n\n"
+        "(Antara)\n\nSyaratnya dua. (b) Yang kedua ini.",
+        [
+            "Harga beras naik lagi. (end)",
+            "Pasar ramai. (has/has)",
+            "Sumber: BPS. [cob]",
+            "(Antara)",  # a line of its own stays one
+            "Syaratnya dua.",
+            "(b) Yang kedua ini.",
+        ],
+        id="sign-off-tags",
+    ),
+    pytest.param(
         "Hutton terbit pada 1795 (Vol. 1, Vol. 2). Lihat Fig. 3 dan pp. 10-12.",
         ["Hutton terbit pada 1795 (Vol. 1, Vol. 2).", "Lihat Fig. 3 dan pp. 10-12."],
         id="volume-figure-pages",
