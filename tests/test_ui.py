@@ -112,8 +112,12 @@ def open_tab(page, name: str) -> None:
 
 
 def add_status(page, expected: str) -> str:
+    """The add status once it holds ``expected`` and the add is over (its controls are on again:
+    while it runs, the progress line "Indexing <title>" shows in the status too)."""
     page.wait_for_function(
-        "([t]) => document.querySelector('#add-status').innerText.includes(t)", arg=[expected]
+        "([t]) => document.querySelector('#add-status').innerText.includes(t)"
+        " && !document.querySelector('#add-text').disabled",
+        arg=[expected],
     )
     return page.inner_text("#add-status")
 
@@ -394,7 +398,7 @@ def test_questions_can_be_restricted_to_chosen_articles(page) -> None:
         "The money will pay for a new breakwater. Work starts in the autumn.",
     )
     page.click("#add-text")
-    add_status(page, "Harbour budget")
+    add_status(page, "Added Harbour budget")
     open_tab(page, "Chat")
     choose(page, "#scope", "Harbour budget")
     page.keyboard.press("Escape")
