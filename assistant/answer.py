@@ -175,8 +175,14 @@ def _quotes(citations: Sequence[Citation]) -> str:
 
 
 def _quoted(sentence: str) -> str:
-    # a sentence that opens with a quotation is shown as is: “““Tampaknya … reads badly
-    return sentence if sentence.startswith(("“", '"', "‘", "'")) else f"“{sentence}”"
+    """The sentence in quotation marks; single ones around a sentence that holds double ones
+    (‘“Kami sudah ...,” ujarnya.’), so that where the quote ends stays clear."""
+    return f"‘{sentence}’" if any(q in sentence for q in '“”"') else f"“{sentence}”"
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless n is 1: "1 sentence", "3 sentences"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def render_answer(

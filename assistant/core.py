@@ -14,11 +14,13 @@ from .errors import ArticleError, EmptyIndexError, QuestionError
 from .grounding import (
     NameTranslations,
     Vocabulary,
+    asks_nothing,
     is_about_unknown_names,
     is_follow_up,
     question_names,
     referent,
     refers_back,
+    unspelled_names,
 )
 from .models import Embedder, load_embedder
 from .retrieval import Evidence, Retriever, token_match
@@ -310,19 +312,24 @@ class Assistant:
         return self.store.articles()
 
     def _is_about_unknown_names(self, query: str, evidence: Sequence[Evidence]) -> bool:
-        """No name of the question occurs in the articles of the best evidence, in any
-        spelling, nor translated in the best evidence sentences (French/Perancis), nor
-        matched in context in those of another language (the West/Barat).
+        """The articles of the best evidence mention no name of the question in any spelling,
+        nor are its names translated in the best evidence sentences (French/Perancis), nor
+        matched in context in those of another language (the West/Barat); or an English
+        question names something they mention and something else, no English word, that they
+        never spell (``unspelled_names``: "What did Jokowi say about the floods in Semarang?").
 
         Only the evidence's articles count: among many articles a name is mentioned somewhere
         (Germany, Cianjur), and an answer from articles that never mention it is a guess."""
         best = evidence[:EVIDENCE_FOR_NAMES]
         articles = {e.article.id: e.article.article.text for e in best}
-        if not is_about_unknown_names(query, Vocabulary(articles.values())):
+        lang = question_language(query)
+        vocabulary = Vocabulary(articles.values())
+        if unspelled_names(query, vocabulary, lang):
+            return True
+        if not is_about_unknown_names(query, vocabulary):
             return False
         texts = [e.sentence.text for e in best]
         # in another language, a name may be a word that is translated (the West: Barat)
-        lang = question_language(query)
         other = [e.sentence.text for e in best if e.article.article.lang != lang]
         return not self._names_translated_in(query, texts, other)
 
@@ -423,7 +430,11 @@ class Assistant:
         """The evidence for ``query`` and the extractive answer to ``question`` from it. The
         previous question (``history``) helps only a follow-up (``is_follow_up``)."""
         history = history if is_follow_up(query) else ()
-        evidence = self.retriever.retrieve(query, history=history, article_ids=scope, lang=lang)
+        evidence = (
+            []  # "hello", "ok?": nothing to look for
+            if asks_nothing(query, follow_up=bool(history))
+            else self.retriever.retrieve(query, history=history, article_ids=scope, lang=lang)
+        )
         # the earlier question a pronoun refers to ("he": the one that named Peskov)
         earlier_question = referent(history) if refers_back(query) else ""
         if evidence and (
@@ -501,6 +512,7 @@ class Assistant:
                 "Run `assistant add FILE` first."
             )
         scope = [self.store.get(a).id for a in article_ids] if article_ids else None
+        self.embedder.load()  # before the answer's clock starts: its timings are not the loading
         return question, [readable(h).strip() for h in history if h and h.strip()], scope
 
     def ask_stream(

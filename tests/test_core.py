@@ -61,9 +61,10 @@ def check_citations(assistant: Assistant, answer: Answer, lead: str) -> None:
     best = max(c.score for c in answer.citations)
     assert best >= ABSTAIN_THRESHOLD
     assert min(c.score for c in answer.citations) >= best - RELATIVE_MARGIN - 1e-4
-    # each sentence in quotes, unless it opens with a quotation itself
+    # each sentence in quotes: single ones around a sentence that holds double ones
     quotes = " ".join(
-        f"{c.text if c.text.startswith('“') else f'“{c.text}”'} [{c.n}]" for c in answer.citations
+        f"{f'‘{c.text}’' if '“' in c.text or '”' in c.text else f'“{c.text}”'} [{c.n}]"
+        for c in answer.citations
     )
     assert answer.answer == f"{lead} {quotes}"
 
@@ -228,6 +229,11 @@ def test_a_follow_up_by_pronoun_cites_only_articles_that_name_whom_it_refers_to(
         ("Berapa harga beras di pasar hari ini?", ABSTAIN_ID),
         ("Bagaimana cara membuat nasi goreng?", ABSTAIN_ID),
         ("Kapan?", ABSTAIN_ID),
+        # small talk was answered with the closest short sentence
+        ("hello", ABSTAIN_EN),
+        ("Why?", ABSTAIN_EN),
+        # a name that is no English word, which no article mentions, beside one they do
+        ("What did Peskov say about Jokowi?", ABSTAIN_EN),
     ],
 )
 def test_abstains_when_the_articles_do_not_answer(

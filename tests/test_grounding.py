@@ -8,10 +8,12 @@ import pytest
 
 from assistant.grounding import (
     Vocabulary,
+    asks_nothing,
     is_follow_up,
     missing_names,
     question_names,
     referent,
+    unspelled_names,
 )
 
 SEED = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
@@ -110,6 +112,48 @@ def test_empty_vocabulary_mentions_nothing() -> None:
 )
 def test_missing_names(seed_vocabulary: Vocabulary, question: str, missing: list[str]) -> None:
     assert missing_names(question, seed_vocabulary) == missing
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "unspelled"),
+    [
+        ("What did Peskov say about sanctions?", "en", []),
+        # no name mentioned: the rule of every name decides, with translations
+        ("What did Zelensky say about the talks?", "en", []),
+        # a name that is no English word, beside one the article mentions
+        ("What did Peskov say about Jokowi?", "en", ["Jokowi"]),
+        ("Did Persija fans greet Peskov in Moscow?", "en", ["Persija"]),
+        # English words among the names may be translated ("Konferensi"): not counted
+        ("What did Peskov tell the American Football Conference?", "en", []),
+        # one word of a run of names mentioned: the same name, written longer (or another
+        # person of the same first name, which this cannot tell)
+        ("What did Dmitry Medvedev say?", "en", []),
+        # Indonesian questions keep the rule of every name (long names the passages shorten)
+        ("Apa kata Peskov tentang Jokowi?", "id", []),
+    ],
+)
+def test_unspelled_names(
+    seed_vocabulary: Vocabulary, question: str, lang: str, unspelled: list[str]
+) -> None:
+    assert unspelled_names(question, seed_vocabulary, lang) == unspelled
+
+
+@pytest.mark.parametrize(
+    ("question", "follow_up", "nothing"),
+    [
+        ("hello", False, True),
+        ("Ok?", True, True),
+        ("Terima kasih!", False, True),
+        ("Why?", False, True),
+        ("Why?", True, False),  # after a question, it asks about that
+        ("Siapa?", False, True),
+        ("Hello, who is Peskov?", False, False),
+        ("What is NATO?", False, False),
+        ("2022?", False, False),
+    ],
+)
+def test_asks_nothing(question: str, follow_up: bool, nothing: bool) -> None:
+    assert asks_nothing(question, follow_up=follow_up) is nothing
 
 
 # -- known library bug (left failing on purpose) -------------------------------------
