@@ -51,6 +51,20 @@ def _emphasised(match: re.Match[str]) -> str:
 
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+_HOST = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
+
+
+def _is_address(name: str) -> bool:
+    """Whether a path that does not exist looks like a web address given without its
+    http(s):// ("www.example.com/news", "kompas.id/baca/x"; not "story.txt")."""
+    host, slash, _ = name.partition("/")
+    return _HOST.fullmatch(host) is not None and (
+        bool(slash)
+        or host.lower().startswith("www.")
+        or not host.lower().endswith(SUPPORTED_SUFFIXES)
+    )
+
+
 # Markdown lines that hold no text: code fences, rules (also setext underlines), link definitions.
 _MD_DROP = re.compile(
     r"[ ]{0,3}(?:```.*|~~~.*|(?:[-*_=][ \t]*){3,}"
@@ -261,7 +275,8 @@ def load_article(
     if not str(path).strip():
         raise ArticleError("an empty path was given. Give the path of an article file.")
     if not file.exists():
-        raise ArticleError(f"{name}: no such file or folder. Check the path.")
+        hint = f" If it is a web address, give it as https://{name}" if _is_address(name) else ""
+        raise ArticleError(f"{name}: no such file or folder. Check the path.{hint}")
     if file.is_dir():
         raise ArticleError(f"{name}: is a folder, not a file. Give one article file.")
     try:
@@ -351,7 +366,28 @@ def read_stdin_article(
             f"{name}: too large (more than {max_bytes:,} bytes). Give one article, or raise "
             "the size limit."
         )
-    return article_from_text(_decode(data, name), title=title, source=name)
+    return pasted_article(_decode(data, name), title=title, source=name)
+
+
+_MARKDOWN_SIGNS = re.compile(
+    r"^#{1,6}[ \t]+\S|\*\*[^*\n]+\*\*|\[[^\]\n]+\]\([^)\s]+\)|^```", re.MULTILINE
+)
+"""What only Markdown has: a heading line, **bold**, a [link](target), a code fence."""
+
+
+def pasted_article(text: str, *, title: str | None = None, source: str) -> Article:
+    """The article of text that came without a file name (pasted, or on stdin): an HTML page's
+    article text (as from an .html file), Markdown's readable text when it has front matter
+    or signs of Markdown (``_MARKDOWN_SIGNS``, as from an .md file, so that the same article
+    pasted and added as a file is one article), else the text as it is."""
+    start = _MARKUP_PREAMBLE.match(text)
+    if text[start.end() if start else 0 :][:14].lower().startswith(("<!doctype html", "<html")):
+        from .web import article_from_html
+
+        return article_from_html(text, source=source, title=title)
+    body, front = split_front_matter(text.removeprefix("\ufeff").replace("\r\n", "\n"))
+    markdown = bool(front) or _MARKDOWN_SIGNS.search(body) is not None
+    return article_from_text(text, title=title, source=source, markdown=markdown)
 
 
 def _check_size(size: int, max_bytes: int, name: str) -> None:

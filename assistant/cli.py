@@ -137,7 +137,33 @@ class _InputStream(click.File):
         return super().convert(value, param, ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Command(click.Command):
+    """A command that, given one of the global options ("ask --index-dir DIR"), says where they
+    go instead of only that it has no such option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            parent = ctx.parent.command if ctx.parent else None
+            given = exc.option_name.partition("=")[0]
+            if not isinstance(parent, click.Group) or not any(
+                given in p.opts for p in parent.params
+            ):
+                raise
+            raise click.NoSuchOption(
+                exc.option_name,
+                message=f"No such option: {given}. Global options go before the command: "
+                f"assistant {given} ... {ctx.info_name} ...",
+                ctx=ctx,
+            ) from None
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--index-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -240,10 +266,12 @@ def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
 
 def _report(report: AddReport, *, err: bool = False) -> bool:
     """Print what an add did (on stderr with ``err``); True when some input was refused."""
+    from .answer import counted
+
     for stored in report.added:
         click.echo(
             f"Added {stored.id}  {stored.article.title}  "
-            f"({len(stored.sentences)} sentences, {stored.article.lang})",
+            f"({counted(len(stored.sentences), 'sentence')}, {stored.article.lang})",
             err=err,
         )
     for article in report.unchanged:
@@ -277,7 +305,9 @@ def ask(
     from .answer import render_answer
 
     if file is None and question is None:
-        raise click.UsageError("Give a QUESTION, or --file with one question a line.")
+        raise click.UsageError(
+            'Give a QUESTION, or --file with one JSON object a line: {"question": ...}.'
+        )
     if file is not None and question is not None:
         raise click.UsageError("Give either a QUESTION or --file, not both.")
     with _errors():
@@ -371,6 +401,8 @@ def list_articles(obj: _Context, as_json: bool) -> None:
     """List the indexed articles (id, language, sentences, date added, title)."""
     with _errors():
         articles = obj.assistant().articles()
+    if not articles:
+        click.echo("No articles are indexed. Add some with `assistant add PATH`.", err=True)
     for a in articles:
         if as_json:
             row = {
@@ -380,6 +412,9 @@ def list_articles(obj: _Context, as_json: bool) -> None:
                 "sentences": len(a.sentences),
                 "added": a.added,
                 "source": a.article.source,
+                "url": a.article.url,
+                "published": a.article.published,
+                "publisher": a.article.publisher,
             }
             click.echo(json.dumps(row, ensure_ascii=False))
         else:
@@ -407,15 +442,17 @@ def reindex(obj: _Context) -> None:
     For an index built with another model or an older format, or whose vector store was
     damaged or deleted. An interrupted reindex goes on when run again.
     """
+    from .answer import counted
+
     with _errors():
         assistant = obj.assistant(seed=False, verify=False)
         rebuilt = assistant.reindex(progress=_progress())
     for stored in rebuilt:
         click.echo(
-            f"Reindexed {stored.id}  {stored.article.title}  ({len(stored.sentences)} sentences)"
+            f"Reindexed {stored.id}  {stored.article.title}  "
+            f"({counted(len(stored.sentences), 'sentence')})"
         )
-    count = f"{len(rebuilt)} article" + ("" if len(rebuilt) == 1 else "s")
-    click.echo(f"{count} indexed with {obj.settings.embedding_model}.")
+    click.echo(f"{counted(len(rebuilt), 'article')} indexed with {obj.settings.embedding_model}.")
 
 
 @cli.command(name="eval")

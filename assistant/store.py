@@ -371,6 +371,8 @@ class Store:
         ids = self.ids()
         matches = [article_id] if article_id in ids else []
         matches = matches or [key for key in ids if article_id and key.startswith(article_id)]
+        # the hexadecimal part alone ("8c33" for a-8c33...), as a user may copy it
+        matches = matches or [key for key in ids if article_id and key[2:].startswith(article_id)]
         found = self.get_many(matches) if len(matches) == 1 else {}
         if found:
             return next(iter(found.values()))

@@ -23,12 +23,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 import gradio as gr  # noqa: E402
 
-from .answer import render_answer  # noqa: E402
+from .answer import counted, render_answer  # noqa: E402
 from .articles import (  # noqa: E402
     SUPPORTED_SUFFIXES,
     Article,
-    article_from_text,
     load_article,
+    pasted_article,
 )
 from .core import AddReport, Assistant, check_question  # noqa: E402
 from .errors import ArticleError, AssistantError  # noqa: E402
@@ -63,6 +63,17 @@ details.cite.flash { background: rgba(255, 214, 0, .18); }
 .answer.abstained p { font-style: italic; }
 .answer .notice, .cite-translation { font-size: .9em; opacity: .85; }
 #reader .article-text { max-height: 32em; overflow-y: auto; white-space: pre-wrap; }
+/* a phone's width holds the title and the id (the rest shows when an article is read) */
+@media (max-width: 640px) {
+  #article-table .body-cell:nth-child(n+2):nth-child(-n+5) { display: none; }
+  #article-table .virtual-row { width: 100% !important; min-width: 0 !important; }
+  #article-table .body-cell:nth-child(1) { flex: 1 1 auto !important;
+    width: auto !important; min-width: 0 !important; max-width: none !important; }
+  #article-table .body-cell:nth-child(6) { flex: 0 0 auto !important;
+    width: auto !important; min-width: 0 !important; max-width: none !important;
+    white-space: nowrap; }
+  #article-table thead { display: none; }  /* its cells keep the widths of six columns */
+}
 """
 
 # A click on a marker opens its source and scrolls to it (the chat's links are not followed).
@@ -107,7 +118,7 @@ def _escaped(text: str) -> str:
 def report_markdown(report: AddReport) -> str:
     """What an add did, one line per article or refused input."""
     lines = [
-        f"✅ Added **{as_text(s.article.title)}** ({len(s.sentences)} sentences, "
+        f"✅ Added **{as_text(s.article.title)}** ({counted(len(s.sentences), 'sentence')}, "
         f"{language_name(s.article.lang)}, id `{s.id}`)"
         for s in report.added
     ]
@@ -278,7 +289,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         if not (text or "").strip():
             return ("⚠️ Paste the article's text first.", *article_views(), *keep)
         try:
-            article = article_from_text(text, title=title or None, source="pasted text")
+            article = pasted_article(text, title=title or None, source="pasted text")
         except ArticleError as exc:
             return (f"⚠️ {as_text(str(exc))}", *article_views(), *keep)
         report = _add([article], AddReport(), progress)
@@ -286,6 +297,8 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
 
     def add_url(url: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         """Fetch and add the page; the address box is emptied once it is indexed."""
+        if not (url or "").strip():
+            return ("⚠️ Type the article's web address first.", *article_views(), gr.skip())
         progress(0, desc="Fetching the page")
         try:
             report = assistant.add_urls([url], progress=_progress_bar(progress))

@@ -168,7 +168,7 @@ def _fetch(client: httpx.Client, url: str, limits: FetchLimits) -> tuple[str, st
 def _no_answer(url: str, limits: FetchLimits) -> FetchError:
     return FetchError(
         f"{url}: no complete answer within {limits.timeout:g} s. Try again later, or save the "
-        "page and upload it as a file."
+        "page as an .html file and add that."
     )
 
 

@@ -20,6 +20,7 @@ from assistant.articles import (
     load_articles,
     make_title,
     markdown_text,
+    pasted_article,
     question_language,
     read_stdin_article,
     readable,
@@ -411,6 +412,48 @@ LONG = "Kata " * 30  # 150 characters of five-letter words
 def test_make_title(text: str, title: str) -> None:
     assert make_title(text) == title
     assert len(make_title(text)) <= 120
+
+
+PASTED_MARKDOWN = """# Banjir Semarang
+
+Kepala BPBD Semarang, **Endro Pudyo Martanto**, mengatakan air mulai surut pada hari Senin.
+Warga diminta memantau [peringatan cuaca](https://example.com/cuaca) dari BMKG.
+"""
+
+
+def test_pasted_markdown_is_the_same_article_as_its_file(tmp_path: Path) -> None:
+    """Pasted (or piped) Markdown was kept with its markup: "**" showed in quotes, and the same
+    article added again as an .md file was indexed twice."""
+    md = tmp_path / "banjir.md"
+    md.write_text(PASTED_MARKDOWN, encoding="utf-8")
+    from_file = load_article(md)
+    pasted = pasted_article(PASTED_MARKDOWN.replace("\n", "\r\n"), source="pasted text")
+    assert (pasted.id, pasted.text, pasted.title) == (
+        from_file.id,
+        from_file.text,
+        "Banjir Semarang",
+    )
+    assert "**" not in pasted.text and "Endro Pudyo Martanto" in pasted.text
+    piped = read_stdin_article(io.BytesIO(PASTED_MARKDOWN.encode()))
+    assert piped.id == from_file.id
+    # plain text stays as it is: a "#" without a space, one "*", brackets without a target
+    plain = "Harga naik 2*3 kali. #banjir [foto] pada hari Senin pagi di pasar."
+    assert pasted_article(plain, source="pasted text").text == plain
+
+
+def test_a_pasted_html_page_gives_its_article_text() -> None:
+    page = (
+        "<!DOCTYPE html><html><head><title>Banjir Semarang surut</title></head><body>"
+        "<nav>Beranda | Berita</nav><article><h1>Banjir Semarang surut</h1>"
+        "<p>Air banjir di Semarang mulai surut pada hari Senin setelah hujan reda sejak Minggu "
+        "malam, kata Kepala BPBD Semarang kepada wartawan di lokasi pengungsian.</p>"
+        "<p>Sebanyak 1.150 warga masih mengungsi di tiga sekolah dan dua masjid.</p>"
+        "</article><footer>Hak cipta</footer></body></html>"
+    )
+    article = pasted_article(page, source="pasted text")
+    assert article.title == "Banjir Semarang surut"
+    assert "1.150 warga masih mengungsi" in article.text
+    assert "<p>" not in article.text and "Beranda" not in article.text
 
 
 def test_markdown_front_matter_gives_the_title_and_is_not_article_text() -> None:

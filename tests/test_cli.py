@@ -201,6 +201,9 @@ def test_list(seeded: Path, invoke: Invoke, embedder) -> None:
         "lang": "id",
         "sentences": 16,
         "added": stored.added,
+        "url": "",
+        "published": "",
+        "publisher": "",
     }
 
 
@@ -372,12 +375,26 @@ BAD_INPUT = [
         id="bench: missing news file",
     ),
     pytest.param(
+        ["ask", "--index-dir", "{tmp}/other", PESKOV_EN],
+        2,
+        "Error: No such option: --index-dir. Global options go before the command: "
+        "assistant --index-dir ... ask ...",
+        id="a global option after the command",
+    ),
+    pytest.param(
+        ["add", "www.example.com/news"],
+        1,
+        "Error: www.example.com/news: no such file or folder. Check the path. If it is a web "
+        "address, give it as https://www.example.com/news",
+        id="web address without https",
+    ),
+    pytest.param(
         ["ask", "--bogus", PESKOV_EN], 2, "Error: No such option '--bogus'.", id="unknown option"
     ),
     pytest.param(
         ["ask"],
         2,
-        "Error: Give a QUESTION, or --file with one question a line.",
+        'Error: Give a QUESTION, or --file with one JSON object a line: {{"question": ...}}.',
         id="no question",
     ),
     pytest.param(
@@ -545,8 +562,11 @@ def test_an_articles_folder_without_articles_starts_an_empty_index(
     env = {"ASSISTANT_ARTICLES_DIR": str(empty)}
     for _ in range(2):
         listed = invoke("--index-dir", index_dir, "list", env=env)
-        check_ok(listed)
-        assert (listed.stdout, listed.stderr) == ("", "")
+        assert listed.exit_code == 0, listed.output
+        assert (listed.stdout, listed.stderr) == (
+            "",
+            "No articles are indexed. Add some with `assistant add PATH`.\n",
+        )
     asked = invoke("--index-dir", index_dir, "ask", PESKOV_EN, env=env)
     assert asked.exit_code == 1
     assert asked.stderr == (

@@ -274,6 +274,9 @@ def test_articles_and_get(filled: Filled) -> None:
     common = len(os.path.commonprefix([first.id, second.id]))
     assert store.get(first.id[: common + 1]) == first
     assert store.get(second.id[: common + 1]) == second
+    # and so is the part after "a-", as a user may copy it
+    assert store.get(first.id[2:]) == first
+    assert store.get(second.id[2 : common + 1]) == second
 
 
 def test_an_ambiguous_id_names_the_articles_it_matches(filled: Filled) -> None:

@@ -704,3 +704,30 @@ def test_an_added_text_empties_its_boxes_and_an_empty_one_asks_for_text(page) ->
     assert "English" in add_status(page, "Added Pool hours")
     assert page.input_value("#paste-text textarea") == ""
     assert page.input_value("#paste-title textarea, #paste-title input") == ""
+
+
+def test_on_a_phone_the_article_list_shows_titles_and_ids_readably(browser, server) -> None:
+    """At 390 px the six columns wrapped a letter a line ("L a n g u a g e") and broke the ids;
+    a phone shows the title and the whole id (the rest is in the article's view)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server)
+    open_tab(page, "Articles")
+    row = page.locator("#article-table .virtual-row").first
+    row.wait_for()
+    cells = row.locator(".body-cell")
+    assert [cells.nth(i).is_visible() for i in range(6)] == [True, *[False] * 4, True]
+    title, article_id = cells.nth(0).bounding_box(), cells.nth(5).bounding_box()
+    assert title and article_id and title["width"] > 120
+    id_text = cells.nth(5).inner_text().strip()
+    assert id_text.startswith("a-") and len(id_text) == 18
+    lines = cells.nth(5).evaluate(
+        "c => { const w = document.createTreeWalker(c, NodeFilter.SHOW_TEXT);"
+        " let n; while ((n = w.nextNode()) && !n.textContent.trim()) {}"
+        " const r = document.createRange(); r.selectNodeContents(n);"
+        " return r.getClientRects().length; }"
+    )
+    assert lines == 1  # the id on one line
+    assert article_id["x"] + article_id["width"] <= 390
+    context.close()
