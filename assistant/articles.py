@@ -380,8 +380,7 @@ def pasted_article(text: str, *, title: str | None = None, source: str) -> Artic
     article text (as from an .html file), Markdown's readable text when it has front matter
     or signs of Markdown (``_MARKDOWN_SIGNS``, as from an .md file, so that the same article
     pasted and added as a file is one article), else the text as it is."""
-    start = _MARKUP_PREAMBLE.match(text)
-    if text[start.end() if start else 0 :][:14].lower().startswith(("<!doctype html", "<html")):
+    if _is_html_page(text):
         from .web import article_from_html
 
         return article_from_html(text, source=source, title=title)
@@ -444,8 +443,7 @@ def _control_share(text: str) -> float:
 def _validate(text: str, name: str) -> None:
     if "\x00" in text or _control_share(text) > 0.01:
         raise ArticleError(f"{name}: not a text file (binary content). {FILE_ADVICE}")
-    start = _MARKUP_PREAMBLE.match(text)
-    if text[start.end() if start else 0 :][:14].lower().startswith(("<!doctype html", "<html")):
+    if _is_html_page(text):
         fix = (
             "save the page with an .html name and add the file"
             if name.startswith(("http://", "https://"))  # served as plain text
@@ -456,6 +454,13 @@ def _validate(text: str, name: str) -> None:
         raise ArticleError(
             f"{name}: too short to be an article (fewer than 3 words). {FILE_ADVICE}"
         )
+
+
+def _is_html_page(text: str) -> bool:
+    """Whether the text is an HTML page: ``<!doctype html>`` or ``<html>`` opens it, after what
+    may come before them (``_MARKUP_PREAMBLE``)."""
+    start = _MARKUP_PREAMBLE.match(text)
+    return text[start.end() if start else 0 :][:14].lower().startswith(("<!doctype html", "<html"))
 
 
 def _canonical_url(url: str, name: str) -> str:

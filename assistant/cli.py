@@ -132,8 +132,9 @@ class _InputStream(click.File):
         super().__init__("r", encoding="utf-8")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if value != "-" and isinstance(value, str) and (error := _input_file_error(value)):
-            raise error
+        if value != "-" and isinstance(value, str):
+            if (error := _input_file_error(value)) is not None:
+                raise error
         return super().convert(value, param, ctx)
 
 

@@ -75,10 +75,11 @@ def load_qa(
                 f"{path}:{n}: not a JSON object with a 'question'. Each line must be one "
                 'object like {"question": ..., "context": ..., "answers": [...]}.'
             ) from None
-        if misspelt := [f for f in row if f not in FIELDS and _close_field(f)]:
+        if misspelt := {f: meant for f in row if f not in FIELDS and (meant := _close_field(f))}:
+            name, meant = next(iter(misspelt.items()))
             raise AssistantError(
-                f"{path}:{n}: unknown field {misspelt[0]!r}: did you mean "
-                f"{_close_field(misspelt[0])!r}? The fields read are {', '.join(FIELDS)}."
+                f"{path}:{n}: unknown field {name!r}: did you mean {meant!r}? The fields read "
+                f"are {', '.join(FIELDS)}."
             )
         if split and row.get("split", split) != split:
             continue
@@ -100,15 +101,16 @@ def load_qa(
             check_question(question)
         except AssistantError as exc:
             raise AssistantError(f"{path}:{n}: {exc}") from None
+        strings = tuple(g for g in gold if g)
         items.append(
             QAItem(
                 id=str(row.get("id", n)),
                 question=question,
-                gold=tuple(g for g in gold if g),
+                gold=strings,
                 context=context,
                 history=tuple(history),
                 kind=str(row.get("kind", "")),
-                each_gold="gold" in row and len(gold) > 1,
+                each_gold="gold" in row and len(strings) > 1,
             )
         )
         if limit and len(items) >= limit:
