@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answer import compose_answer, render_answer
+from assistant.answer import OTHER_ARTICLE_MARGIN, RELATIVE_MARGIN, compose_answer, render_answer
 from assistant.articles import article_from_text
 from assistant.retrieval import Evidence
 from assistant.sentences import split_sentences
@@ -29,3 +29,33 @@ def test_only_the_answers_own_markers_link_to_sources() -> None:
     assert html.count('class="cite-marker"') == 2
     assert 'in 2023 [2].” <a class="cite-marker" href="#k-1"' in html
     assert 'ten new trains.” <a class="cite-marker" href="#k-2"' in html
+
+
+def _stored(text: str, title: str) -> StoredArticle:
+    article = article_from_text(text, title=title)
+    sentences = split_sentences(article.text)
+    return StoredArticle(article, tuple(sentences), group_chunks(sentences), "2026-11-28")
+
+
+def test_another_articles_sentence_is_cited_only_closer_to_the_best() -> None:
+    """Runners-up of the best sentence's article are cited within RELATIVE_MARGIN, those of
+    other articles only within OTHER_ARTICLE_MARGIN: "When will work start?" cited a coffee
+    price and an earthquake beside the stadium's start of work."""
+    stadium = _stored(
+        "The stadium will be renovated. Work starts in March. It costs 20 million.", "Stadium"
+    )
+    coffee = _stored("Coffee prices rose again. A cup costs more than last year.", "Coffee")
+    assert OTHER_ARTICLE_MARGIN < RELATIVE_MARGIN
+    best = 1.6
+    far = best - (OTHER_ARTICLE_MARGIN + RELATIVE_MARGIN) / 2  # between the two margins
+    evidence = [
+        Evidence(stadium, stadium.sentences[1], best),
+        Evidence(coffee, coffee.sentences[0], far),
+        Evidence(stadium, stadium.sentences[0], far),
+    ]
+    answer = compose_answer("When will work start?", evidence)
+    assert [(c.title, c.sentence) for c in answer.citations] == [("Stadium", 0), ("Stadium", 1)]
+    near = best - OTHER_ARTICLE_MARGIN / 2
+    evidence[1] = Evidence(coffee, coffee.sentences[0], near)
+    answer = compose_answer("When will work start?", evidence)
+    assert [c.title for c in answer.citations] == ["Stadium", "Stadium", "Coffee"]
