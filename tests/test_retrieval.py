@@ -543,10 +543,18 @@ def test_a_sentence_in_another_language_is_kept_when_it_holds_the_name_translate
     assert [e.sentence.text for e in kept] == [e.sentence.text for e in candidates[:2]]
 
 
-def test_without_names_or_without_them_in_the_best_article_every_article_is_cited(
+def test_without_names_or_without_them_in_the_best_article_every_article_is_kept(
     assistant: Assistant,
 ) -> None:
-    """The rule needs names, and the best sentence's article must mention one."""
+    """The rule needs names, and the best sentence's article must mention one. (Which of the
+    kept sentences are cited is the margins' business: ``answer.OTHER_ARTICLE_MARGIN``.)"""
     add_stadiums(assistant)
-    got = assistant.ask("How much does a new football stadium cost?")
-    assert len({c.article_id for c in got.citations}) > 1
+    question = "How much does a new football stadium cost?"
+    evidence = assistant.retriever.retrieve(question, lang="en")
+    assert len({e.article.id for e in evidence[:5]}) > 1
+    kept = assistant._on_the_question_names(question, "en", evidence)
+    assert kept == evidence
+    # other stadiums' sentences scored 0.1-0.2 below Rivertown's cost: not cited any more
+    # (Persija's announcement, which gives no cost, was the third citation)
+    cited = {c.title for c in assistant.ask(question).citations}
+    assert cited == {"Rivertown FC to build a new stadium"}
