@@ -217,10 +217,11 @@ def article_from_text(
     url: str = "",
     published: str = "",
     publisher: str = "",
-    markdown: bool = False,
+    markdown: bool | None = False,
 ) -> Article:
     """Validate article text and build an ``Article`` (source defaults to the url when given;
-    ``markdown``: the text is Markdown, kept as its readable text, see ``markdown_text``)."""
+    ``markdown``: the text is Markdown, kept as its readable text, see ``markdown_text``;
+    ``None``: it is when it has front matter or signs of Markdown, ``_MARKDOWN_SIGNS``)."""
     url = url.strip()
     if url and source == "<text>":
         source = url
@@ -235,6 +236,8 @@ def article_from_text(
         title = front["title"]
     published = published or front.get("date", "")
     publisher = publisher or front.get("publisher", "")
+    if markdown is None:
+        markdown = bool(front) or _MARKDOWN_SIGNS.search(text) is not None
     if markdown:
         text = markdown_text(text).strip("\n")
     _validate(text, source)
@@ -384,9 +387,7 @@ def pasted_article(text: str, *, title: str | None = None, source: str) -> Artic
         from .web import article_from_html
 
         return article_from_html(text, source=source, title=title)
-    body, front = split_front_matter(text.removeprefix("\ufeff").replace("\r\n", "\n"))
-    markdown = bool(front) or _MARKDOWN_SIGNS.search(body) is not None
-    return article_from_text(text, title=title, source=source, markdown=markdown)
+    return article_from_text(text, title=title, source=source, markdown=None)
 
 
 def _check_size(size: int, max_bytes: int, name: str) -> None:
