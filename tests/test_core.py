@@ -425,3 +425,17 @@ def test_from_settings_opens_the_same_index(assistant: Assistant, settings: Sett
     assert reopened.articles() == assistant.articles()
     assert reopened.ask(PESKOV_EN).citations == assistant.ask(PESKOV_EN).citations
     assert os.path.samefile(reopened.store.index_dir, settings.index_dir)
+
+
+def test_prepare_opens_what_the_first_answer_needs(
+    assistant: Assistant, settings: Settings, embedder, tmp_path: Path
+) -> None:
+    reopened = Assistant.from_settings(settings)  # as a new process finds the index
+    assert not reopened.store._collections
+    reopened.prepare()
+    assert reopened.store._collections  # Chroma's collections are open
+    assert reopened.retriever.keywords._generation == reopened.store.generation
+    assert reopened.ask(PESKOV_EN).citations == assistant.ask(PESKOV_EN).citations
+    empty = Assistant(Store(tmp_path / "empty", embedder), embedder, settings=settings)
+    empty.prepare()  # an empty index has nothing to open, and is no error
+    assert empty.articles() == []
