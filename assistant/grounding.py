@@ -110,11 +110,12 @@ def asks_nothing(question: str, *, follow_up: bool) -> bool:
 
 
 REFERRING_WORDS = frozenset(
-    """he him his she her they them their dia ia beliau mereka katanya ucapannya tanggapannya
-    pendapatnya menurutnya pernyataannya jawabannya komentarnya sikapnya reaksinya pesannya
-    pidatonya""".split()
+    """he him his she her it its they them their dia ia beliau mereka katanya ucapannya
+    tanggapannya pendapatnya menurutnya pernyataannya jawabannya komentarnya sikapnya reaksinya
+    pesannya pidatonya""".split()
 )
-"""Words by which a follow-up refers to someone the previous question named: pronouns, and
+"""Words by which a follow-up refers to someone or something the previous question named:
+pronouns, and
 Indonesian words for what someone said with "-nya" (his, her: "Lalu apa katanya tentang ...?").
 "-nya" alone is no sign: most Indonesian questions that have it use it otherwise
 ("terjadinya", "biasanya", "namanya")."""

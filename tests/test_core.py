@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from answer_contract import ANSWER_KEYS, CITATION_KEYS
 
-from assistant.answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer
+from assistant.answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer, Citation
 from assistant.articles import article_from_text, load_article
 from assistant.config import Settings
 from assistant.core import AddReport, Assistant
@@ -26,7 +26,8 @@ RAKYAT_RUSIA = "benar-benar memikirkan rakyat Rusia"
 ABSTAIN_EN = "The indexed articles do not answer this question."
 ABSTAIN_ID = "Artikel yang diindeks tidak menjawab pertanyaan ini."
 
-STADIUM_TEXT = (Path(__file__).parent / "fixtures" / "rivertown-stadium.txt").read_text()
+FIXTURES = Path(__file__).parent / "fixtures"
+STADIUM_TEXT = (FIXTURES / "rivertown-stadium.txt").read_text()
 STADIUM_QUESTION = "How much will Rivertown's new stadium cost?"
 
 
@@ -210,6 +211,63 @@ def test_a_follow_up_by_pronoun_cites_only_articles_that_name_whom_it_refers_to(
         answer = empty.ask("What did she say about schools?", history=history)
         assert any("two new gyms" in c.text for c in answer.citations), history
         assert {c.title for c in answer.citations} == {"City budget"}, history
+
+
+@pytest.fixture
+def floods(assistant: Assistant) -> Assistant:
+    """The first article and two made-up flood articles: Semarang (English) and Kabupaten
+    Bandung (Indonesian)."""
+    for name in ("floods-semarang.txt", "banjir-bandung.txt"):
+        assistant.add(load_article(FIXTURES / name))
+    return assistant
+
+
+def best_cited(answer: Answer) -> Citation:
+    return max(answer.citations, key=lambda c: c.score)
+
+
+@pytest.mark.parametrize(
+    ("question", "gold"),
+    [
+        # the Semarang article's sentences scored best: "head of the Central Java disaster
+        # agency", "The worst-hit district was Genuk"
+        ("Who heads the Kabupaten Bandung disaster agency?", "Uka Suska"),
+        ("Which districts were hit hardest by the Bandung floods?", "Dayeuhkolot, Baleendah"),
+        ("When did floods hit Bandung?", "8 Maret 2024"),
+        ("How many people died in the Semarang floods?", "At least 7 people died"),
+    ],
+)
+def test_a_question_naming_a_place_is_answered_from_the_article_that_names_it(
+    floods: Assistant, question: str, gold: str
+) -> None:
+    answer = floods.ask(question)
+    assert any(gold in c.text for c in answer.citations)
+    assert len({c.article_id for c in answer.citations}) == 1  # not the other city's
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "gold"),
+    [
+        # "it" refers back; it stood alone and abstained
+        (
+            "When did it happen?",
+            ["How many houses did the floods in Kabupaten Bandung submerge?"],
+            "8 Maret 2024",
+        ),
+        # a follow-up naming nothing: Semarang's deaths were cited second
+        (
+            "How many died?",
+            ["How many houses did the floods in Kabupaten Bandung submerge?"],
+            "Seorang anak berusia 9 tahun meninggal",
+        ),
+    ],
+)
+def test_a_follow_up_naming_nothing_keeps_to_the_article_of_the_previous_question(
+    floods: Assistant, question: str, history: list[str], gold: str
+) -> None:
+    answer = floods.ask(question, history=history)
+    assert gold in best_cited(answer).text
+    assert {c.title for c in answer.citations} == {"Banjir Rendam Ribuan Rumah di Bandung Selatan"}
 
 
 @pytest.mark.parametrize(
