@@ -38,7 +38,7 @@ import numpy as np
 
 from .grounding import question_names, referent
 from .models import Embedder, max_sim, unit_rows
-from .sentences import Sentence, is_headline
+from .sentences import Sentence, is_headline, is_link_line
 from .sparse import SparseEncoder, as_map, sparse_cosine
 from .store import CHUNKS, SENTENCES, Store, StoredArticle, chunk_id, sentence_id
 
@@ -418,7 +418,9 @@ class Retriever:
             if sid not in sentence_cos:
                 continue  # a record missing from the store (interrupted add): never cite it
             article = articles[aid]
-            if i == 0 and is_headline(article.article.text, article.sentences[0]):
+            if is_link_line(article.sentences[i]) or (
+                i == 0 and is_headline(article.article.text, article.sentences[0])
+            ):
                 continue  # it helps find the article (in its chunk) but answers nothing
             w = self.weights(lang, article.article.lang, direction is not None)
             score = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "is_headline", "split_sentences"]
+__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "is_headline", "is_link_line", "split_sentences"]
 
 MAX_SENTENCE_CHARS = 1000
 """Longest sentence returned; longer runs are cut at whitespace so they stay embeddable."""
@@ -240,15 +240,31 @@ def is_headline(text: str, sentence: Sentence) -> bool:
     answers; the title shows with every citation anyway. A first line that ends like a sentence
     (the first article's), a long one, or one whose next line goes on in lower case (a line
     broken inside a sentence, "... partial pressure of O" / "2 around the patient") is a
-    sentence."""
+    sentence. A first line that asks or exclaims ("Why Are Egg Prices Rising Again?") is a
+    headline when a blank line parts it from the text."""
     if sentence.index != 0 or text[: sentence.start].strip(" \t#"):
         return False
     line, _, below = text[sentence.end :].partition("\n")
+    paragraph = not below.partition("\n")[0].strip()  # a blank line follows
     below = below.lstrip()
+    final = _FINAL.search(sentence.text)
     return (
         not line.strip()
         and len(sentence.text.split()) <= HEADLINE_MAX_WORDS
         and bool(below)
         and (below[0].isupper() or below[0] in _OPENERS)  # not a line broken mid-sentence
-        and not _FINAL.search(sentence.text)
+        and (not final or (paragraph and final.group(0)[0] in "?!"))
     )
+
+
+_LINK_LINE = re.compile(
+    r"\W*(?:(?:baca|lihat|simak)\s+juga\b|(?:read|see)\s+(?:also|more)\s*:|(?:baca|related|terkait)\s*:)",
+    re.IGNORECASE,
+)
+
+
+def is_link_line(sentence: Sentence) -> bool:
+    """Whether the sentence is a news site's link to another story ("Baca juga: Harga Beras
+    Turun di Pasar Induk", "Read also: ..."), kept in the text of a page or a pasted article:
+    it names another story's topic, so it was cited as if it answered."""
+    return bool(_LINK_LINE.match(sentence.text))

@@ -245,6 +245,26 @@ def test_a_question_naming_a_place_is_answered_from_the_article_that_names_it(
     assert len({c.article_id for c in answer.citations}) == 1  # not the other city's
 
 
+def test_a_headline_that_asks_and_links_to_other_stories_are_not_cited(empty: Assistant) -> None:
+    """The headline "Why Are Egg Prices Rising Again?" was the whole answer to "Why are egg
+    prices rising?", and a page's "Baca juga: ..." line answered a question about its topic."""
+    empty.add(
+        article_from_text(
+            "Why Are Egg Prices Rising Again?\n\n"
+            "Egg prices in Surabaya rose to Rp 32,000 per kilogram this week. Traders blamed "
+            "the higher cost of chicken feed, most of which is imported.\n\n"
+            "Baca juga: Harga Beras Turun di Pasar Induk\n\n"
+            "A bird flu outbreak in East Java has also cut the number of laying hens by about "
+            "10 percent, the agriculture office said."
+        )
+    )
+    answer = empty.ask("Why are egg prices rising?")
+    assert any("chicken feed" in c.text for c in answer.citations)
+    assert not any("Rising Again" in c.text for c in answer.citations)
+    answer = empty.ask("Apakah harga beras turun di pasar induk?")
+    assert not any("Baca juga" in c.text for c in answer.citations)
+
+
 @pytest.mark.parametrize(
     ("question", "history", "gold"),
     [

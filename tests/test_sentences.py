@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.sentences import MAX_SENTENCE_CHARS, Sentence, is_headline, split_sentences
+from assistant.sentences import (
+    MAX_SENTENCE_CHARS,
+    Sentence,
+    is_headline,
+    is_link_line,
+    split_sentences,
+)
 
 ARTICLE = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
 
@@ -336,6 +342,11 @@ def test_pathological_inputs(text: str) -> None:
         ("# A Markdown heading\n\nBody text.", True),
         ("Kremlin menyambut baik kesiapan Biden.\nPeskov berbicara.", False),  # a sentence
         ("Will the Fed cut rates?\nIt will not.", False),  # ends like a sentence
+        # a question or exclamation parted from the text by a blank line was cited first
+        ("Why Are Egg Prices Rising Again?\n\nEgg prices rose.", True),
+        ("Mengapa Harga Telur Naik Lagi?\n  \nHarga telur naik.", True),
+        ("Goal!\n\nThe crowd cheered.", True),
+        ("The Fed held rates.\n\nIt said so.", False),  # a sentence, though a blank line follows
         ("Only a title", False),  # nothing below it
         ("A title and a sentence. On one line\nMore.", False),  # not a line of its own
         ("Medicine raises the pressure of O\n2 around the patient.", False),  # a broken line
@@ -346,9 +357,26 @@ def test_pathological_inputs(text: str) -> None:
         ),  # a lede
     ],
 )
-def test_a_headline_is_a_first_line_that_does_not_end_like_a_sentence(
-    text: str, headline: bool
-) -> None:
+def test_a_headline_is_a_short_first_line_of_its_own(text: str, headline: bool) -> None:
     sentences = split_sentences(text)
     assert is_headline(text, sentences[0]) is headline
     assert not any(is_headline(text, s) for s in sentences[1:])
+
+
+@pytest.mark.parametrize(
+    ("text", "link"),
+    [
+        ("Baca juga: Harga Beras Turun di Pasar Induk", True),
+        ("BACA JUGA Menteri Tinjau Pasar", True),
+        ("Simak juga: Jadwal KRL Hari Ini", True),
+        ("Read also: Rice prices fall", True),
+        ("See more: the full schedule", True),
+        ("Terkait: Banjir di Demak", True),
+        ("Read more about the market in our report.", False),  # a sentence
+        ("Baca buku itu, kata guru.", False),
+        ("Lihat saja nanti, katanya.", False),
+    ],
+)
+def test_a_link_to_another_story_is_told(text: str, link: bool) -> None:
+    (sentence,) = split_sentences(text)
+    assert is_link_line(sentence) is link
