@@ -295,7 +295,9 @@ def load_article(
 
         html = decode_html(data) if b"\x00" not in data else None  # its <meta> charset
         return article_from_html(html or _decode(data, name), source=name, title=title)
-    markdown = file.suffix.lower() in MARKDOWN_SUFFIXES
+    # a .txt file that holds Markdown is read as pasted text is: the same article from both
+    # is one article, quoted without its markup
+    markdown = True if file.suffix.lower() in MARKDOWN_SUFFIXES else None
     return article_from_text(_decode(data, name), title=title, source=name, markdown=markdown)
 
 

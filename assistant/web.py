@@ -317,12 +317,13 @@ def fetch_article(
     """Fetch a web page (or a plain-text file on the web) and extract its article."""
     final_url, text, media = fetch_page(url, limits)
     # Markdown read as a .md file is: the same text from a file and from its address is
-    # then one article (its markup kept, it would be two, and cited with "**" and "#")
+    # then one article (its markup kept, it would be two, and cited with "**" and "#"); other
+    # plain text is read as a .txt file is (as Markdown when it shows signs of it)
     markdown = media in MARKDOWN_TYPES or (
         media == "text/plain" and urlsplit(final_url).path.lower().endswith(MARKDOWN_SUFFIXES)
     )
     if media == "text/plain" or markdown:
         return article_from_text(
-            text, title=title, source=url.strip(), url=final_url, markdown=markdown
+            text, title=title, source=url.strip(), url=final_url, markdown=markdown or None
         )
     return article_from_html(text, source=url.strip(), url=final_url, title=title)

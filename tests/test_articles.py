@@ -518,9 +518,14 @@ def test_a_markdown_file_is_read_as_the_text_a_reader_sees(tmp_path: Path) -> No
     assert load_article(write(tmp_path, "b.markdown", untitled.encode())).title == (
         "Harga beras naik lagi"
     )
-    # a plain text file is taken as written
-    plain = load_article(write(tmp_path, "beras.txt", MARKDOWN.encode()))
-    assert "**naik**" in plain.text and "(https://pasar.example/jakarta)" in plain.text
+    # a .txt file that holds Markdown is read as Markdown, as pasted text is: the same article
+    # from a .txt file and from stdin was indexed twice, and quoted with its "**" and "#"
+    as_txt = load_article(write(tmp_path, "beras.txt", MARKDOWN.encode()))
+    assert (as_txt.id, as_txt.text) == (article.id, MARKDOWN_TEXT)
+    assert pasted_article(MARKDOWN, source="<stdin>").id == article.id
+    # one without signs of Markdown is taken as written
+    plain = "Harga naik 5*2 kali lipat.\n\n* Stok menipis.\n\n#3 pasar tutup (kata_pedagang)."
+    assert load_article(write(tmp_path, "plain.txt", plain.encode())).text == plain
 
 
 def test_markdown_inline_html_shows_as_a_reader_sees_it() -> None:

@@ -80,6 +80,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, NOTES.encode(), "text/plain; charset=utf-8")
         elif self.path == "/notes":
             self._send(200, NOTES.encode(), "text/markdown; charset=utf-8")
+        elif self.path == "/notes.txt":  # Markdown in a plain-text file
+            self._send(200, NOTES.encode(), "text/plain; charset=utf-8")
         elif self.path == "/page.txt":  # a page served as plain text
             self._send(200, PAGE.encode(), "text/plain; charset=utf-8")
         elif self.path == "/nowhere":
@@ -137,12 +139,12 @@ def test_a_plain_text_address_is_read_as_text(site: str) -> None:
     assert article.url == f"{site}/story.txt"
 
 
-@pytest.mark.parametrize("path", ["/notes.md", "/notes"])
+@pytest.mark.parametrize("path", ["/notes.md", "/notes", "/notes.txt"])
 def test_markdown_on_the_web_is_read_as_a_markdown_file_is(
     site: str, path: str, tmp_path: Path
 ) -> None:
-    """Served as text/markdown, or as plain text from a .md address: the text is the one the
-    same file gives (so the two are one article), without its markup."""
+    """Served as text/markdown, or as plain text (from a .md address or not): the text is the
+    one the same file gives (so the two are one article), without its markup."""
     file = tmp_path / "notes.md"
     file.write_text(NOTES, encoding="utf-8")
     article = fetch_article(f"{site}{path}", LOCAL)
