@@ -239,6 +239,9 @@ def article_from_text(
     if markdown is None:
         markdown = bool(front) or _MARKDOWN_SIGNS.search(text) is not None
     if markdown:
+        heading = _FIRST_HEADING.search(text)
+        if title is None and heading:  # its first heading, not a photo's caption above it
+            title = markdown_text(heading.group(1)).strip() or None
         text = markdown_text(text).strip("\n")
     _validate(text, source)
     if title is not None:
@@ -374,6 +377,7 @@ def read_stdin_article(
     return pasted_article(_decode(data, name), title=title, source=name)
 
 
+_FIRST_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _MARKDOWN_SIGNS = re.compile(
     r"^#{1,6}[ \t]+\S|\*\*[^*\n]+\*\*|\[[^\]\n]+\]\([^)\s]+\)|^```", re.MULTILINE
 )

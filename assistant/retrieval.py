@@ -418,8 +418,8 @@ class Retriever:
             if sid not in sentence_cos:
                 continue  # a record missing from the store (interrupted add): never cite it
             article = articles[aid]
-            if is_link_line(article.sentences[i]) or (
-                i == 0 and is_headline(article.article.text, article.sentences[0])
+            if is_link_line(article.sentences[i]) or is_headline(
+                article.article.text, article.sentences[i], article.article.title
             ):
                 continue  # it helps find the article (in its chunk) but answers nothing
             w = self.weights(lang, article.article.lang, direction is not None)

@@ -231,9 +231,10 @@ HEADLINE_MAX_WORDS = 15
 _FINAL = re.compile(r"[.?!…][”\"’')\]]*$")
 
 
-def is_headline(text: str, sentence: Sentence) -> bool:
-    """Whether ``sentence`` is the headline of the article ``text``: its first line, with more
-    text below, not ending like a sentence ("Rivertown FC to build a new stadium").
+def is_headline(text: str, sentence: Sentence, title: str = "") -> bool:
+    """Whether ``sentence`` is the headline of the article ``text``: its first line, or a line
+    that is its ``title`` (a Markdown heading below a photo's caption), with more text below,
+    not ending like a sentence ("Rivertown FC to build a new stadium").
 
     A headline names the topic, so it lands close to any question about the article and was
     cited first (as [1], the citations being in article order) before the sentence that
@@ -242,8 +243,10 @@ def is_headline(text: str, sentence: Sentence) -> bool:
     broken inside a sentence, "... partial pressure of O" / "2 around the patient") is a
     sentence. A first line that asks or exclaims ("Why Are Egg Prices Rising Again?") is a
     headline when a blank line parts it from the text."""
-    if sentence.index != 0 or text[: sentence.start].strip(" \t#"):
+    if sentence.text != title and (sentence.index != 0 or text[: sentence.start].strip(" \t#")):
         return False
+    if text[sentence.start - 1 : sentence.start].strip():
+        return False  # not at the start of a line
     line, _, below = text[sentence.end :].partition("\n")
     paragraph = not below.partition("\n")[0].strip()  # a blank line follows
     below = below.lstrip()

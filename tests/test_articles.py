@@ -596,3 +596,17 @@ def test_import_is_light() -> None:
 )
 def test_question_language_reads_a_question_without_its_names(question: str, lang: str) -> None:
     assert question_language(question) == lang
+
+
+def test_a_markdown_article_is_titled_by_its_first_heading() -> None:
+    """Not by a photo's caption above it (the caption was the title, the heading cited)."""
+    text = (
+        "![](https://cdn.example/img/banjir.jpg)\n*Foto: ANTARA/Aji Styawan*\n\n"
+        "# Tanggul Jebol, Ratusan Warga Demak Mengungsi\n\n"
+        "Tanggul Sungai Wulan di Kabupaten Demak jebol pada Minggu dini hari. Sekitar 800 "
+        "warga mengungsi."
+    )
+    article = article_from_text(text, markdown=True)
+    assert article.title == "Tanggul Jebol, Ratusan Warga Demak Mengungsi"
+    assert article_from_text(text, markdown=True, title="Given").title == "Given"
+    assert article_from_text(text, markdown=False).title == "Foto: ANTARA/Aji Styawan"  # a line

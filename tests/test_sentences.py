@@ -333,6 +333,14 @@ def test_pathological_inputs(text: str) -> None:
     assert_well_formed(text, split_sentences(text))
 
 
+def test_a_line_that_is_the_title_is_a_headline_below_a_caption() -> None:
+    text = "Foto: ANTARA\n\nTanggul Jebol, Warga Mengungsi\n\nTanggul jebol. Warga mengungsi."
+    sentences = split_sentences(text)
+    title = "Tanggul Jebol, Warga Mengungsi"
+    assert [is_headline(text, s, title) for s in sentences] == [True, True, False, False]
+    assert [is_headline(text, s) for s in sentences] == [True, False, False, False]
+
+
 @pytest.mark.parametrize(
     ("text", "headline"),
     [
