@@ -26,6 +26,8 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 
 TITLE_MAX_CHARS = 120
+SIZE_SETTING = "ASSISTANT_MAX_ARTICLE_BYTES"
+"""The setting that raises the article size limit (``Settings.max_article_bytes``)."""
 FILE_ADVICE = "Give a .txt or .md file with the article text, or a saved .html page."
 """How an article error about a file ends: what to give instead."""
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
@@ -285,6 +287,11 @@ def load_article(
         raise ArticleError(f"{name}: no such file or folder. Check the path.{hint}")
     if file.is_dir():
         raise ArticleError(f"{name}: is a folder, not a file. Give one article file.")
+    if not file.is_file():  # a named pipe, a socket or a device: reading it may never end
+        raise ArticleError(
+            f"{name}: not a regular file (a pipe or a device). Give an article file, or pipe "
+            "the text to `assistant add -`."
+        )
     try:
         size = file.stat().st_size
         _check_size(size, max_bytes, name)
@@ -340,7 +347,9 @@ def article_files(folder: str | Path) -> list[Path]:
         found.extend(
             Path(root, n)
             for n in names
-            if not n.startswith(".") and n.lower().endswith(SUPPORTED_SUFFIXES)
+            if not n.startswith(".")
+            and n.lower().endswith(SUPPORTED_SUFFIXES)
+            and Path(root, n).is_file()  # not a named pipe that would never end
         )
     return sorted(found)
 
@@ -372,7 +381,7 @@ def read_stdin_article(
     if len(data) > max_bytes:
         raise ArticleError(
             f"{name}: too large (more than {max_bytes:,} bytes). Give one article, or raise "
-            "the size limit."
+            f"the size limit ({SIZE_SETTING})."
         )
     return pasted_article(_decode(data, name), title=title, source=name)
 
@@ -400,7 +409,7 @@ def _check_size(size: int, max_bytes: int, name: str) -> None:
     if size > max_bytes:
         raise ArticleError(
             f"{name}: too large ({size:,} bytes; the limit is {max_bytes:,} bytes). Give one "
-            "article per file, or raise the size limit."
+            f"article per file, or raise the size limit ({SIZE_SETTING})."
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import subprocess
 import sys
 import time
@@ -230,7 +231,7 @@ BAD_FILES = [
      f"too short to be an article (fewer than 3 words). {FIX}"),
     ("big.txt", EN_TEXT.encode(), 50,
      f"too large ({len(EN_TEXT.encode()):,} bytes; the limit is 50 bytes). Give one article "
-     "per file, or raise the size limit."),
+     "per file, or raise the size limit (ASSISTANT_MAX_ARTICLE_BYTES)."),
 ]  # fmt: skip
 
 
@@ -374,9 +375,11 @@ def test_stdin_undecoded_bytes_in_text_stream() -> None:
         (io.BytesIO(b"\x00\x01binary"), MAX_ARTICLE_BYTES,
          f"<stdin>: not a text file (binary content). {FIX}"),
         (io.StringIO(EN_TEXT), 20,
-         "<stdin>: too large (more than 20 bytes). Give one article, or raise the size limit."),
+         "<stdin>: too large (more than 20 bytes). Give one article, or raise the size limit "
+         "(ASSISTANT_MAX_ARTICLE_BYTES)."),
         (io.StringIO("é" * 15), 20,
-         "<stdin>: too large (more than 20 bytes). Give one article, or raise the size limit."),
+         "<stdin>: too large (more than 20 bytes). Give one article, or raise the size limit "
+         "(ASSISTANT_MAX_ARTICLE_BYTES)."),
     ],
     ids=["empty", "whitespace", "binary", "oversize", "oversize-multibyte"],
 )  # fmt: skip
@@ -610,3 +613,17 @@ def test_a_markdown_article_is_titled_by_its_first_heading() -> None:
     assert article.title == "Tanggul Jebol, Ratusan Warga Demak Mengungsi"
     assert article_from_text(text, markdown=True, title="Given").title == "Given"
     assert article_from_text(text, markdown=False).title == "Foto: ANTARA/Aji Styawan"  # a line
+
+
+def test_a_named_pipe_is_refused_not_read_for_ever(tmp_path: Path) -> None:
+    """`add` of a folder holding a pipe named *.txt hung with no output."""
+    (tmp_path / "good.txt").write_text(EN_TEXT, encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.txt")
+    articles, errors = load_articles([tmp_path])
+    assert [a.text for a in articles] == [EN_TEXT.strip()] and errors == []  # pipe skipped
+    with pytest.raises(ArticleError) as err:
+        load_article(tmp_path / "pipe.txt")  # named: refused
+    assert str(err.value) == (
+        f"{tmp_path / 'pipe.txt'}: not a regular file (a pipe or a device). Give an article "
+        "file, or pipe the text to `assistant add -`."
+    )
