@@ -239,28 +239,34 @@ def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
     from .articles import read_stdin_article
     from .core import AddReport
 
-    with _errors():
-        assistant = obj.assistant(seed=False)
-        if paths == ("-",):
-            article = read_stdin_article(
-                sys.stdin.buffer, title=title, max_bytes=obj.settings.max_article_bytes
-            )
-            report = assistant.add_articles([article], progress=_progress())
-        elif "-" in paths:
-            raise click.UsageError("'-' (stdin) cannot be combined with paths.")
-        else:
-            urls = [p for p in paths if "://" in p]  # web addresses (others are refused)
-            files = [p for p in paths if p not in urls]
-            if title is not None and len(paths) > 1:
-                raise click.UsageError("--title needs a single file, address or '-'.")
-            report = AddReport()
-            if files:  # each loader takes the title only when it has the one path
-                report = assistant.add_paths(files, title=title, progress=_progress())
-            if urls:
-                fetched = assistant.add_urls(urls, title=title, progress=_progress())
-                report.added += fetched.added
-                report.unchanged += fetched.unchanged
-                report.errors += fetched.errors
+    report = AddReport()  # filled as articles are done: an interrupted add still reports
+    try:
+        with _errors():
+            assistant = obj.assistant(seed=False)
+            if paths == ("-",):
+                article = read_stdin_article(
+                    sys.stdin.buffer, title=title, max_bytes=obj.settings.max_article_bytes
+                )
+                assistant.add_articles([article], progress=_progress(), report=report)
+            elif "-" in paths:
+                raise click.UsageError("'-' (stdin) cannot be combined with paths.")
+            else:
+                urls = [p for p in paths if "://" in p]  # web addresses (others are refused)
+                files = [p for p in paths if p not in urls]
+                if title is not None and len(paths) > 1:
+                    raise click.UsageError("--title needs a single file, address or '-'.")
+                if files:  # each loader takes the title only when it has the one path
+                    assistant.add_paths(files, title=title, progress=_progress(), report=report)
+                if urls:
+                    assistant.add_urls(urls, title=title, progress=_progress(), report=report)
+    except KeyboardInterrupt:
+        _report(report)
+        click.echo(
+            "Interrupted: the articles reported above are indexed; the rest are not (add them "
+            "again).",
+            err=True,
+        )
+        sys.exit(130)
     if _report(report):
         sys.exit(1)
 

@@ -219,9 +219,11 @@ class Assistant:
         articles: Iterable[Article],
         *,
         progress: Callable[[Article, int, int], None] | None = None,
+        report: AddReport | None = None,
     ) -> AddReport:
-        """Index several articles, skipping those already indexed."""
-        report = AddReport()
+        """Index several articles, skipping those already indexed. ``report``: the report to
+        fill as each article is done (what was added before an interruption stays known)."""
+        report = AddReport() if report is None else report
         for article in articles:
 
             def step(done: int, total: int, a: Article = article) -> None:
@@ -262,12 +264,13 @@ class Assistant:
         *,
         title: str | None = None,
         progress: Callable[[Article, int, int], None] | None = None,
+        report: AddReport | None = None,
     ) -> AddReport:
         """Load files and folders (bad files are reported, good ones added)."""
         articles, errors = load_articles(
             paths, title=title, max_bytes=self.settings.max_article_bytes
         )
-        report = self.add_articles(articles, progress=progress)
+        report = self.add_articles(articles, progress=progress, report=report)
         report.errors.extend(errors)
         return report
 
@@ -277,6 +280,7 @@ class Assistant:
         *,
         title: str | None = None,
         progress: Callable[[Article, int, int], None] | None = None,
+        report: AddReport | None = None,
     ) -> AddReport:
         """Fetch web pages and add their articles (pages that fail are reported)."""
         from .web import FetchLimits, fetch_article
@@ -289,7 +293,7 @@ class Assistant:
                 articles.append(fetch_article(url, limits, title=title))
             except ArticleError as exc:
                 errors.append(exc)
-        report = self.add_articles(articles, progress=progress)
+        report = self.add_articles(articles, progress=progress, report=report)
         report.errors.extend(errors)
         return report
 

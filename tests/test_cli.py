@@ -607,6 +607,39 @@ def test_a_long_add_logs_its_progress_without_a_terminal(
     assert done == total
 
 
+def test_an_interrupted_add_reports_what_it_indexed(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the second article of a folder printed only "Aborted!", though the first one
+    was indexed."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a-stadium.txt").write_text(STADIUM_TEXT, encoding="utf-8")
+    (folder / "b-bridge.txt").write_text(BRIDGE_TEXT, encoding="utf-8")
+    stadium = article_from_text(STADIUM_TEXT)
+    index = Assistant._index
+
+    def interrupted(self: Assistant, article, **kwargs):  # Ctrl-C as the bridge is embedded
+        if "Harbour" in article.text:
+            raise KeyboardInterrupt
+        return index(self, article, **kwargs)
+
+    monkeypatch.setattr(Assistant, "_index", interrupted)
+    result = invoke("--index-dir", tmp_path / "index", "add", folder)
+    assert result.exit_code == 130
+    assert (
+        result.stdout
+        == f"Added {stadium.id}  Rivertown FC to build a new stadium  (5 sentences, en)\n"
+    )
+    assert result.stderr.endswith(  # after the progress lines
+        "\nInterrupted: the articles reported above are indexed; the rest are not (add them "
+        "again).\n"
+    )
+    monkeypatch.undo()
+    listed = invoke("--index-dir", tmp_path / "index", "list", "--json")
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == [stadium.id]
+
+
 def test_add_a_web_page(tmp_path: Path, invoke: Invoke) -> None:
     site = tmp_path / "site"
     site.mkdir()
