@@ -84,11 +84,36 @@ def test_vocabulary_mentions(seed_vocabulary: Vocabulary, name: str, mentioned: 
 
 
 def test_vocabulary_words_are_lower_cased_words() -> None:
-    vocabulary = Vocabulary(["Rusia dan Moskow.", "Kata Peskov: “lelah”!"])
-    assert vocabulary.words == {"rusia", "dan", "moskow", "kata", "peskov", "lelah"}
+    vocabulary = Vocabulary(["Di Rusia dan Moskow.", "Kata Peskov: “lelah”!"])
+    assert vocabulary.words == {"di", "rusia", "dan", "moskow", "kata", "peskov", "lelah"}
     assert vocabulary.mentions("Russia")
     assert vocabulary.mentions("Moscow")
     assert not vocabulary.mentions("Zelensky")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Kamil", "“Kami sudah siap,” ujarnya. Warga kami aman."),  # kami: we
+        ("Kota", "Kata dia, banjir surut."),  # kata: said
+        ("Dewan", "Minggu depan dia datang."),  # depan: next
+        ("Kamil", "Hujan turun sejak Kamis malam."),  # Kamis: Thursday
+    ],
+)
+def test_a_common_word_spelt_like_a_name_does_not_mention_it(name: str, text: str) -> None:
+    """Close spellings are for names (Rusia: Russia); "Ridwan Kamil" was taken for mentioned
+    by an article that says "kami", and a question about him was answered from it."""
+    assert not Vocabulary([text]).mentions(name)
+
+
+def test_a_rare_word_or_a_name_spelt_closely_mentions_it() -> None:
+    vocabulary = Vocabulary(["Most beroids use cilia as teeth. Di Ukraina, ARPANET."])
+    assert vocabulary.mentions("Beriods")  # a typo of a rare word
+    assert vocabulary.mentions("Ukraine")  # a common word that the text writes as a name
+    assert vocabulary.mentions("ARPNET")
+    # a rare word of a question without capitals is often a typo, of any word
+    assert Vocabulary(["Yang dimaksud dengan akhlak."]).mentions("dengak")
+    assert not Vocabulary(["Yang dimaksud dengan akhlak."]).mentions("Dengak")
 
 
 def test_empty_vocabulary_mentions_nothing() -> None:
