@@ -265,6 +265,15 @@ def test_a_headline_that_asks_and_links_to_other_stories_are_not_cited(empty: As
     assert not any("Baca juga" in c.text for c in answer.citations)
 
 
+def test_a_name_spelt_like_a_common_word_of_an_article_is_not_taken_for_mentioned(
+    floods: Assistant,
+) -> None:
+    """The Bandung article says "Kami" and "Kamis" (we, Thursday): its official's words were
+    given as Ridwan Kamil's."""
+    answer = floods.ask("What did Ridwan Kamil say about the Bandung floods?")
+    assert answer.abstained and not answer.citations
+
+
 @pytest.mark.parametrize(
     ("question", "history", "gold"),
     [
