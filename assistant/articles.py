@@ -30,6 +30,17 @@ SIZE_SETTING = "ASSISTANT_MAX_ARTICLE_BYTES"
 """The setting that raises the article size limit (``Settings.max_article_bytes``)."""
 FILE_ADVICE = "Give a .txt or .md file with the article text, or a saved .html page."
 """How an article error about a file ends: what to give instead."""
+TEXT_ADVICE = "Give the text of one news article."
+"""How an article error about text without a file (stdin, pasted) ends."""
+PASTED = "pasted text"
+"""The source of an article pasted in the chat window."""
+
+
+def _advice(source: str) -> str:
+    """What to give instead of a bad article from ``source``: a file, or text (stdin, pasted)."""
+    return TEXT_ADVICE if source.startswith("<") or source == PASTED else FILE_ADVICE
+
+
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
 # YAML front matter of Markdown files (Hugo, Jekyll): "---", "key: value" lines, "---".
 _FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[ \t]*[\w-]+:.*\n|[ \t]+.*\n|[ \t]*\n)*)---[ \t]*\n")
@@ -231,7 +242,7 @@ def article_from_text(
     text = text.removeprefix("\ufeff")
     if not text.strip():
         what = "holds only whitespace" if text else "is empty"
-        raise ArticleError(f"{source}: {what}, there is no article text. {FILE_ADVICE}")
+        raise ArticleError(f"{source}: {what}, there is no article text. {_advice(source)}")
     text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
     text, front = split_front_matter(text)
     if title is None and front.get("title"):
@@ -420,9 +431,14 @@ def _decode(data: bytes, name: str) -> str:
         except UnicodeDecodeError:
             pass
     if data.startswith(b"%PDF-"):
-        raise ArticleError(f"{name}: a PDF file, which this assistant does not read. {FILE_ADVICE}")
+        raise ArticleError(
+            f"{name}: a PDF file, which this assistant does not read. {_advice(name)}"
+        )
     if b"\x00" in data:
-        raise ArticleError(f"{name}: not a text file (binary content). {FILE_ADVICE}")
+        text = _utf16_without_mark(data)
+        if text is None:
+            raise ArticleError(f"{name}: not a text file (binary content). {_advice(name)}")
+        return text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -434,11 +450,24 @@ def _decode(data: bytes, name: str) -> str:
     if text and _looks_like_text(text):
         return text
     if _control_share(data.decode("latin-1")) > 0.01:
-        raise ArticleError(f"{name}: not a text file (binary content). {FILE_ADVICE}")
+        raise ArticleError(f"{name}: not a text file (binary content). {_advice(name)}")
     raise ArticleError(
         f"{name}: not UTF-8 text, and not plausible Windows-1252 text either. Save the file "
         "as UTF-8 and load it again."
     )
+
+
+def _utf16_without_mark(data: bytes) -> str | None:
+    """Latin-script text saved as UTF-16 without its byte order mark (every other byte zero),
+    or ``None``."""
+    for encoding, zeros in (("utf-16-le", data[1::2]), ("utf-16-be", data[0::2])):
+        if len(data) % 2 == 0 and zeros.count(0) >= 0.9 * len(zeros):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return text if _looks_like_text(text) else None
+    return None
 
 
 def _looks_like_text(text: str) -> bool:
@@ -458,7 +487,7 @@ def _control_share(text: str) -> float:
 
 def _validate(text: str, name: str) -> None:
     if "\x00" in text or _control_share(text) > 0.01:
-        raise ArticleError(f"{name}: not a text file (binary content). {FILE_ADVICE}")
+        raise ArticleError(f"{name}: not a text file (binary content). {_advice(name)}")
     if _is_html_page(text):
         fix = (
             "save the page with an .html name and add the file"
@@ -468,7 +497,7 @@ def _validate(text: str, name: str) -> None:
         raise ArticleError(f"{name}: this is an HTML page, not plain text: {fix}.")
     if len(_LETTER_WORD.findall(text)) < 3:
         raise ArticleError(
-            f"{name}: too short to be an article (fewer than 3 words). {FILE_ADVICE}"
+            f"{name}: too short to be an article (fewer than 3 words). {_advice(name)}"
         )
 
 

@@ -25,6 +25,7 @@ import gradio as gr  # noqa: E402
 
 from .answer import counted, render_answer  # noqa: E402
 from .articles import (  # noqa: E402
+    PASTED,
     SUPPORTED_SUFFIXES,
     Article,
     load_article,
@@ -289,7 +290,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         if not (text or "").strip():
             return ("⚠️ Paste the article's text first.", *article_views(), *keep)
         try:
-            article = pasted_article(text, title=title or None, source="pasted text")
+            article = pasted_article(text, title=title or None, source=PASTED)
         except ArticleError as exc:
             return (f"⚠️ {as_text(str(exc))}", *article_views(), *keep)
         report = _add([article], AddReport(), progress)

@@ -31,6 +31,7 @@ from assistant.errors import ArticleError
 ROOT = Path(__file__).parents[1]
 SEED = ROOT / "index" / "articles" / "kremlin-peskov-biden.txt"
 FIX = "Give a .txt or .md file with the article text, or a saved .html page."
+TEXT_FIX = "Give the text of one news article."  # without a file: stdin, pasted
 
 EN_TEXT = (
     "Stocks rose on Monday.\n"
@@ -110,6 +111,11 @@ GOOD_FILES = [
     ),
     ("notes.log", EN_TEXT.encode(), None, "Stocks rose on Monday.", EN_TEXT.rstrip(), "en"),
     ("notepad-unicode.txt", EN_TEXT.encode("utf-16"), None, "Stocks rose on Monday.",
+     EN_TEXT.rstrip(), "en"),
+    # without the byte order mark: it was refused as binary content
+    ("utf16le-no-mark.txt", EN_TEXT.encode("utf-16-le"), None, "Stocks rose on Monday.",
+     EN_TEXT.rstrip(), "en"),
+    ("utf16be-no-mark.txt", EN_TEXT.encode("utf-16-be"), None, "Stocks rose on Monday.",
      EN_TEXT.rstrip(), "en"),
     ("long-title.txt", EN_TEXT.encode(), "word " * 100, ("word " * 24).strip() + "…",
      EN_TEXT.rstrip(), "en"),
@@ -369,11 +375,12 @@ def test_stdin_undecoded_bytes_in_text_stream() -> None:
 @pytest.mark.parametrize(
     ("stream", "max_bytes", "message"),
     [
-        (io.BytesIO(b""), MAX_ARTICLE_BYTES, f"<stdin>: is empty, there is no article text. {FIX}"),
+        (io.BytesIO(b""), MAX_ARTICLE_BYTES,
+         f"<stdin>: is empty, there is no article text. {TEXT_FIX}"),
         (io.StringIO(" \n "), MAX_ARTICLE_BYTES,
-         f"<stdin>: holds only whitespace, there is no article text. {FIX}"),
+         f"<stdin>: holds only whitespace, there is no article text. {TEXT_FIX}"),
         (io.BytesIO(b"\x00\x01binary"), MAX_ARTICLE_BYTES,
-         f"<stdin>: not a text file (binary content). {FIX}"),
+         f"<stdin>: not a text file (binary content). {TEXT_FIX}"),
         (io.StringIO(EN_TEXT), 20,
          "<stdin>: too large (more than 20 bytes). Give one article, or raise the size limit "
          "(ASSISTANT_MAX_ARTICLE_BYTES)."),
