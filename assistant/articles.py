@@ -7,6 +7,7 @@ computed later point into exactly that string.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import re
@@ -208,9 +209,17 @@ def split_front_matter(text: str) -> tuple[str, dict[str, str]]:
     for m in _FRONT_FIELD.finditer(match.group(1)):
         fields.setdefault(m.group(1), m.group(2).strip("'\"").strip())
     date = _ISO_DATE.match(fields.pop("date", ""))
-    if date:
+    if date and _is_date(date.group()):  # not 2024-02-30
         fields["date"] = date.group()
     return text[match.end() :], {k: v for k, v in fields.items() if v}
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _shorten(line: str, limit: int) -> str:

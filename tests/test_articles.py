@@ -482,6 +482,7 @@ def test_markdown_front_matter_gives_the_title_and_is_not_article_text() -> None
         make_title(body),
     )
     assert article_from_text("---\ndate: kemarin\n---\n" + body).published == ""
+    assert article_from_text("---\ndate: 2024-02-30\n---\n" + body).published == ""  # no day
     assert article_from_text(front + body, title="Own").title == "Own"
     # a rule line that opens ordinary text is text, not front matter
     text = "---\nHarga beras naik.\n---\n" + body
