@@ -267,7 +267,16 @@ def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
             err=True,
         )
         sys.exit(130)
-    if _report(report):
+    failed = _report(report)
+    for kept in report.unchanged:
+        if title is not None and " ".join(title.split()) != kept.title:
+            click.echo(
+                f"Note: --title is not applied: the article is indexed already as "
+                f"“{kept.title}”. Remove it first (`assistant remove {kept.id}`) to give it "
+                "another title.",
+                err=True,
+            )
+    if failed:
         sys.exit(1)
 
 

@@ -247,6 +247,11 @@ def test_add_list_remove(tmp_path: Path, invoke: Invoke, embedder) -> None:
     # a new title does not change an indexed article: the report names the kept one
     retitled = invoke("--index-dir", index_dir, "add", "--title", "Other title", stadium_file)
     assert retitled.stdout == again.stdout
+    assert retitled.stderr == (
+        "Note: --title is not applied: the article is indexed already as “Rivertown FC to build "
+        f"a new stadium”. Remove it first (`assistant remove {stadium.id}`) to give it another "
+        "title.\n"
+    )
 
     piped = invoke(
         "--index-dir", index_dir, "add", "-", "--title", "Harbour bridge reopens", input=BRIDGE_TEXT
