@@ -268,8 +268,34 @@ def article_from_html(
         source=source,
         url=canonical,
         published=getattr(doc, "date", None) or "",
-        publisher=getattr(doc, "sitename", None) or getattr(doc, "hostname", None) or "",
+        publisher=_structured_publisher(html)
+        or getattr(doc, "sitename", None)  # og:site_name, else the host
+        or getattr(doc, "hostname", None)
+        or "",
     )
+
+
+_LD_JSON = re.compile(
+    r"<script[^>]*application/ld\+json[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL
+)
+
+
+def _structured_publisher(html: str) -> str:
+    """The publisher's name in the page's structured data (JSON-LD ``publisher.name``), which
+    trafilatura does not read (without ``og:site_name`` it gives the host); "" when none."""
+    import json
+
+    for block in _LD_JSON.findall(html):
+        try:
+            data = json.loads(block)
+        except ValueError:
+            continue
+        items = data if isinstance(data, list) else [data, *data.get("@graph", [])]
+        for item in items:
+            publisher = item.get("publisher") if isinstance(item, dict) else None
+            if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+                return publisher["name"].strip()
+    return ""
 
 
 PROSE_MIN_CHARS = 40

@@ -293,3 +293,16 @@ def test_html_files_give_their_text_and_title() -> None:
     article = article_from_html(PAGE, source="saved.html")
     assert (article.title, article.source) == ("Harbour budget approved", "saved.html")
     assert article.text.startswith("Harbour budget approved\n\nThe town council approved")
+
+
+def test_the_publisher_is_read_from_structured_data() -> None:
+    """Without og:site_name the publisher was the host of the page ("127.0.0.1:8931")."""
+    page = PAGE.replace('<meta property="og:site_name" content="Coast Daily">\n', "").replace(
+        "</head>",
+        '<script type="application/ld+json">{"@type": "NewsArticle", "publisher": '
+        '{"@type": "Organization", "name": "Berita Nusantara"}}</script></head>',
+    )
+    url = "http://203.0.113.5:8931/news.html"
+    assert article_from_html(page, source=url, url=url).publisher == "Berita Nusantara"
+    broken = page.replace('"name": "Berita Nusantara"}}', '"name": ')  # not JSON
+    assert article_from_html(broken, source=url, url=url).publisher == "coast.example"
