@@ -94,7 +94,9 @@ def _is_boundary(text: str, m: re.Match[str], line_start: int, line_end: int) ->
     if word in _NEVER_FINAL:
         return False
     if word.lower() in _MAY_END:
-        return _starts_sentence(nxt)
+        # not inside a headline in title case ("Direktur PT Maju Jaya Tbk. Diperiksa KPK")
+        rest = _NEXT_WORD.findall(text, nxt_pos.start(), line_end)
+        return _starts_sentence(nxt) and any(w[0].islower() for w in rest)
     if len(word) == 1 and (word.isupper() or nxt.islower()):
         return False  # an initial (Joko S. Widodo, H. Abdul) or a species' genus (Y. p. orientalis)
     if _DOTTED.fullmatch(word):

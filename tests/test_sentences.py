@@ -95,6 +95,17 @@ ENGLISH = [
         id="company-eg-ie",
     ),
     pytest.param(
+        # a headline in title case goes on after "Tbk." (it was split, "Diperiksa KPK" cited)
+        "Direktur PT Maju Jaya Tbk. Diperiksa KPK\n\nSaham PT Maju Jaya Tbk. Turun. Ia ditahan.",
+        [
+            "Direktur PT Maju Jaya Tbk. Diperiksa KPK",
+            "Saham PT Maju Jaya Tbk.",
+            "Turun.",
+            "Ia ditahan.",
+        ],
+        id="company-in-a-headline",
+    ),
+    pytest.param(
         "Visit www.cnn.com or write to a.b@c.id today. Thanks.",
         ["Visit www.cnn.com or write to a.b@c.id today.", "Thanks."],
         id="url-email",
