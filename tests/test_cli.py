@@ -636,9 +636,9 @@ def test_an_interrupted_add_reports_what_it_indexed(
         result.stdout
         == f"Added {stadium.id}  Rivertown FC to build a new stadium  (5 sentences, en)\n"
     )
-    assert result.stderr.endswith(  # after the progress lines
-        "\nInterrupted: the articles reported above are indexed; the rest are not (add them "
-        "again).\n"
+    assert result.stderr.splitlines()[-1] == (  # after any progress lines
+        "Interrupted: the articles reported above are indexed; the rest are not (add them "
+        "again)."
     )
     monkeypatch.undo()
     listed = invoke("--index-dir", tmp_path / "index", "list", "--json")
