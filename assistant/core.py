@@ -39,13 +39,13 @@ SPARSE_BATCH = 32
 
 
 EVIDENCE_FOR_NAMES = 5
+"""Evidence sentences searched for a translation of a question's names."""
 NAMED_ARTICLE_MARGIN = 0.1
 """When the best sentence's article is in the question's language and mentions none of its
 names, the articles of another language that spell them all are cited instead, if one of
 their sentences scores within this of the best. Dev, the index of both languages: qa_id hit@1
-0.641 -> 0.644 (hit@3 0.863); id->en unchanged. Without the first condition, id->en 0.717 /
+0.641 -> 0.642 (hit@3 0.863); id->en unchanged. Without the first condition, id->en 0.717 /
 0.867 -> 0.703 / 0.847 (the English passage that answers writes the names translated)."""
-"""Evidence sentences searched for a translation of a question's names."""
 
 TOKEN_FLOOR = 0.76
 TOKEN_CHECK_BAND = 0.15
@@ -164,10 +164,10 @@ class Assistant:
         )
 
     def prepare(self) -> None:
-        """Load what answering needs before the first question: the model and, by one
-        question answered and thrown away (``WARM_UP_QUESTION``), the index's collections, the
-        keyword index and the language detector; and the English word list. In a fresh process these
-        take about 3 s of the first answer; the chat window calls this at start, so that its
+        """Load what answering needs before the first question: the model; by one question
+        answered and thrown away (``WARM_UP_QUESTION``), the index's collections, the keyword
+        index and the language detector; and the English word list. In a fresh process these
+        took about 3 s of the first answer; the chat window calls this at start, so that its
         first user does not wait for them."""
         self.embedder.load()
         if len(self.store):
