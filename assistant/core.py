@@ -394,6 +394,9 @@ class Assistant:
                 mentioned[e.article.id] = any(vocabulary.mentions(n) for n in names)
             return mentioned[e.article.id]
 
+        if earlier and not question_names(query):  # "Kapan?" after a question on Arema FC
+            named = [e for e in evidence if names_one(e)]
+            evidence = named or evidence  # the chat's article, wherever its sentences rank
         if not names_one(evidence[0]):
             # "Who heads the Kabupaten Bandung disaster agency?" was answered from an English
             # article on Semarang's floods, the best, when a close Indonesian one spells
@@ -510,7 +513,9 @@ class Assistant:
             )
 
         answer = composed(evidence)
-        if self._matches_no_token(query, lang, answer, evidence, threshold):
+        # a follow-up's evidence was found with the question it continues ("Kapan?")
+        looked_up = " ".join([*history[-1:], query])
+        if self._matches_no_token(looked_up, lang, answer, evidence, threshold):
             evidence = []
             answer = composed(evidence)
         return evidence, answer

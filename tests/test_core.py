@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from answer_contract import ANSWER_KEYS, CITATION_KEYS
 
-from assistant.answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer, Citation
+from assistant.answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer
 from assistant.articles import article_from_text, load_article
 from assistant.config import Settings
 from assistant.core import AddReport, Assistant
@@ -222,10 +222,6 @@ def floods(assistant: Assistant) -> Assistant:
     return assistant
 
 
-def best_cited(answer: Answer) -> Citation:
-    return max(answer.citations, key=lambda c: c.score)
-
-
 @pytest.mark.parametrize(
     ("question", "gold"),
     [
@@ -289,13 +285,17 @@ def test_a_name_spelt_like_a_common_word_of_an_article_is_not_taken_for_mentione
             ["How many houses did the floods in Kabupaten Bandung submerge?"],
             "Seorang anak berusia 9 tahun meninggal",
         ),
+        # a question word alone: Semarang's floods were cited
+        ("Kapan?", ["Berapa rumah yang terendam banjir di Kabupaten Bandung?"], "8 Maret 2024"),
+        # the Semarang official's words scored best ("He said the agency had asked ...")
+        ("Apa katanya?", ["Siapa Bupati Bandung?"], "Dadang Supriatna mengatakan"),
     ],
 )
 def test_a_follow_up_naming_nothing_keeps_to_the_article_of_the_previous_question(
     floods: Assistant, question: str, history: list[str], gold: str
 ) -> None:
     answer = floods.ask(question, history=history)
-    assert gold in best_cited(answer).text
+    assert any(gold in c.text for c in answer.citations)
     assert {c.title for c in answer.citations} == {"Banjir Rendam Ribuan Rumah di Bandung Selatan"}
 
 
