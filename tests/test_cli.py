@@ -637,8 +637,7 @@ def test_an_interrupted_add_reports_what_it_indexed(
         == f"Added {stadium.id}  Rivertown FC to build a new stadium  (5 sentences, en)\n"
     )
     assert result.stderr.splitlines()[-1] == (  # after any progress lines
-        "Interrupted: the articles reported above are indexed; the rest are not (add them "
-        "again)."
+        "Interrupted: the articles reported above are indexed; the rest are not (add them again)."
     )
     monkeypatch.undo()
     listed = invoke("--index-dir", tmp_path / "index", "list", "--json")

@@ -273,12 +273,6 @@ def test_a_name_spelt_like_a_common_word_of_an_article_is_not_taken_for_mentione
 @pytest.mark.parametrize(
     ("question", "history", "gold"),
     [
-        # "it" refers back; it stood alone and abstained
-        (
-            "When did it happen?",
-            ["How many houses did the floods in Kabupaten Bandung submerge?"],
-            "8 Maret 2024",
-        ),
         # a follow-up naming nothing: Semarang's deaths were cited second
         (
             "How many died?",
