@@ -386,12 +386,17 @@ class Assistant:
         names = [*question_names(query), *earlier]
         if not names or not evidence:
             return evidence
+        vocabularies: dict[str, Vocabulary] = {}
         mentioned: dict[str, bool] = {}
+
+        def vocabulary(e: Evidence) -> Vocabulary:
+            if e.article.id not in vocabularies:
+                vocabularies[e.article.id] = Vocabulary([e.article.article.text])
+            return vocabularies[e.article.id]
 
         def names_one(e: Evidence) -> bool:
             if e.article.id not in mentioned:
-                vocabulary = Vocabulary([e.article.article.text])
-                mentioned[e.article.id] = any(vocabulary.mentions(n) for n in names)
+                mentioned[e.article.id] = any(vocabulary(e).mentions(n) for n in names)
             return mentioned[e.article.id]
 
         if earlier and not question_names(query):  # "Kapan?" after a question on Arema FC
@@ -408,7 +413,7 @@ class Assistant:
 
             def spells_all(e: Evidence) -> bool:
                 if e.article.id not in spelt:
-                    words = Vocabulary([e.article.article.text]).words
+                    words = vocabulary(e).words
                     spelt[e.article.id] = e.article.article.lang != first and all(
                         n.lower() in words for n in names
                     )
