@@ -361,15 +361,23 @@ def load_articles(
 
 def article_files(folder: str | Path) -> list[Path]:
     """The article files in a folder and its subfolders (hidden ones skipped), sorted."""
+    return [f for f in _visible_files(folder) if f.name.lower().endswith(SUPPORTED_SUFFIXES)]
+
+
+def other_files(folder: str | Path) -> list[Path]:
+    """The files in a folder and its subfolders that ``article_files`` leaves out for their
+    type (a .pdf, a .docx), hidden ones aside, sorted."""
+    return [f for f in _visible_files(folder) if not f.name.lower().endswith(SUPPORTED_SUFFIXES)]
+
+
+def _visible_files(folder: str | Path) -> list[Path]:
     found: list[Path] = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]  # skip .git and friends
         found.extend(
             Path(root, n)
             for n in names
-            if not n.startswith(".")
-            and n.lower().endswith(SUPPORTED_SUFFIXES)
-            and Path(root, n).is_file()  # not a named pipe that would never end
+            if not n.startswith(".") and Path(root, n).is_file()  # not a pipe: never ends
         )
     return sorted(found)
 

@@ -11,7 +11,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -268,6 +268,7 @@ def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
         )
         sys.exit(130)
     failed = _report(report)
+    _note_other_files(paths)
     for kept in report.unchanged:
         if title is not None and " ".join(title.split()) != kept.title:
             click.echo(
@@ -278,6 +279,25 @@ def add(obj: _Context, paths: tuple[str, ...], title: str | None) -> None:
             )
     if failed:
         sys.exit(1)
+
+
+def _note_other_files(paths: Sequence[str]) -> None:
+    """Say which files of the folders among ``paths`` were not read for their type."""
+    from .answer import counted
+    from .articles import SUPPORTED_SUFFIXES, other_files
+
+    for path in paths:
+        if path != "-" and "://" not in path and Path(path).is_dir():
+            skipped = other_files(path)
+            if skipped:
+                shown = ", ".join(f.name for f in skipped[:5])
+                more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                click.echo(
+                    f"Note: {path}: {counted(len(skipped), 'file')} of other types not read "
+                    f"({shown}{more}); articles are read from {', '.join(SUPPORTED_SUFFIXES)} "
+                    "files.",
+                    err=True,
+                )
 
 
 def _report(report: AddReport, *, err: bool = False) -> bool:

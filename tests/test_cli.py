@@ -612,6 +612,23 @@ def test_a_long_add_logs_its_progress_without_a_terminal(
     assert done == total
 
 
+def test_a_folder_add_names_the_files_it_did_not_read(tmp_path: Path, invoke: Invoke) -> None:
+    """A .pdf or .rst in a folder was skipped without a word (given by name, it is refused)."""
+    folder = tmp_path / "articles"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "stadium.txt").write_text(STADIUM_TEXT, encoding="utf-8")
+    (folder / "report.pdf").write_bytes(b"%PDF-1.7")
+    (folder / "sub" / "readme.rst").write_text("Notes", encoding="utf-8")
+    (folder / ".hidden.bin").write_bytes(b"\x00")
+    result = invoke("--index-dir", tmp_path / "index", "add", folder)
+    check_ok(result)
+    assert result.stdout.startswith("Added ")
+    assert result.stderr.splitlines()[-1] == (
+        f"Note: {folder}: 2 files of other types not read (report.pdf, readme.rst); articles "
+        "are read from .txt, .md, .markdown, .text, .html, .htm files."
+    )
+
+
 def test_an_interrupted_add_reports_what_it_indexed(
     tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
