@@ -164,15 +164,21 @@ class Vocabulary:
     """The words of a set of articles, grouped by first letter for loose name look-ups."""
 
     def __init__(self, texts: Iterable[str]) -> None:
-        texts = list(texts)
-        written = {w for text in texts for w in _WORD.findall(text)}
-        self.words: set[str] = {w.lower() for w in written}
-        # a name: capitalised inside a sentence, never written without a capital, no day
-        inside = {w for text in texts for w in _INSIDE_SENTENCE.findall(text) if w[0].isupper()}
-        self._names = {w.lower() for w in inside} - written - _NOT_NAMES
+        self._texts = list(texts)
+        self._written = {w for text in self._texts for w in _WORD.findall(text)}
+        self.words: set[str] = {w.lower() for w in self._written}
         self._by_initial: dict[str, list[str]] = {}
         for word in self.words:
             self._by_initial.setdefault(word[0], []).append(word)
+
+    @functools.cached_property
+    def _names(self) -> set[str]:
+        """The articles' names: words capitalised inside a sentence, never written without a
+        capital, no day or month (read only when a name is matched loosely)."""
+        inside = {
+            w for text in self._texts for w in _INSIDE_SENTENCE.findall(text) if w[0].isupper()
+        }
+        return {w.lower() for w in inside} - self._written - _NOT_NAMES
 
     def mentions(self, name: str) -> bool:
         """True when the name occurs, or a word spelt closely to it (Ukraine: Ukraina, a typo:
