@@ -383,7 +383,8 @@ class Assistant:
         0.862 -> 0.864 (qa_id) and 0.870 -> 0.867 (id->en); 1-6% fewer characters cited. With
         the other-language sentences checked, in that index qa_id 0.864 -> 0.865 and 2% fewer
         characters (the Persija question stopped citing Rivertown's size); id->en the same."""
-        names = [*question_names(query), *earlier]
+        own = question_names(query)
+        names = [*own, *earlier]
         if not names or not evidence:
             return evidence
         vocabularies: dict[str, Vocabulary] = {}
@@ -399,7 +400,7 @@ class Assistant:
                 mentioned[e.article.id] = any(vocabulary(e).mentions(n) for n in names)
             return mentioned[e.article.id]
 
-        if earlier and not question_names(query):  # "Kapan?" after a question on Arema FC
+        if earlier and not own:  # "Kapan?" after a question on Arema FC
             named = [e for e in evidence if names_one(e)]
             evidence = named or evidence  # the chat's article, wherever its sentences rank
         if not names_one(evidence[0]):
