@@ -12,6 +12,7 @@ from .articles import Article, article_files, load_articles, question_language, 
 from .config import Settings
 from .errors import ArticleError, EmptyIndexError, QuestionError
 from .grounding import (
+    TOPIC_DEPTH,
     NameTranslations,
     Vocabulary,
     asks_nothing,
@@ -21,10 +22,11 @@ from .grounding import (
     question_names,
     referent,
     refers_back,
+    topic_start,
     unspelled_names,
 )
 from .models import Embedder, load_embedder
-from .retrieval import Evidence, Retriever, token_match
+from .retrieval import Evidence, Retriever, leaned_on, token_match
 from .sentences import split_sentences
 from .sparse import SparseEncoder, SparseVector
 from .store import Progress, Store, StoredArticle, group_chunks, open_store
@@ -46,6 +48,15 @@ names, the articles of another language that spell them all are cited instead, i
 their sentences scores within this of the best. Dev, the index of both languages: qa_id hit@1
 0.641 -> 0.642 (hit@3 0.863); id->en unchanged. Without the first condition, id->en 0.717 /
 0.867 -> 0.703 / 0.847 (the English passage that answers writes the names translated)."""
+
+SUBJECT_MARGIN = 0.05
+"""In a chat, a question that names nothing keeps to the article that answered the chat's
+topic (``Assistant._subject``): a follow-up ("Kapan?", "Siapa bupatinya?") wherever that
+article's sentences rank, any other question ("Who is the mayor?") when one of them scores
+within this of the best."""
+SUBJECTS_KEPT = 64
+"""Chats whose subject is remembered (``Assistant._subject``): a chat's next question asks
+for the same ones again."""
 
 TOKEN_FLOOR = 0.76
 TOKEN_CHECK_BAND = 0.15
@@ -134,6 +145,7 @@ class Assistant:
         self.threshold = threshold
         self.margin = RELATIVE_MARGIN
         self._translations = NameTranslations(embedder)
+        self._subjects: dict[tuple[object, ...], frozenset[str]] = {}
         self.writer = self._writer(chat_model)
 
     @classmethod
@@ -485,16 +497,25 @@ class Assistant:
     ) -> tuple[list[Evidence], Answer]:
         """The evidence for ``query`` and the extractive answer to ``question`` from it. The
         previous question (``history``) helps only a follow-up (``is_follow_up``)."""
+        asked = history
         history = history if is_follow_up(query) else ()
-        evidence = (
-            []  # "hello", "ok?": nothing to look for
-            if asks_nothing(query, follow_up=bool(history))
-            else self.retriever.retrieve(query, history=history, article_ids=scope, lang=lang)
-        )
+        # a question naming nothing continues the article of the chat's topic
+        subject = self._subject(asked, scope) if asked and not question_names(query) else None
+        if asks_nothing(query, follow_up=bool(history)):
+            evidence: list[Evidence] = []  # "hello", "ok?": nothing to look for
+        elif subject and history:  # "Kapan?", "Siapa bupatinya?": in that article alone
+            evidence = self.retriever.retrieve(
+                query, history=history, article_ids=sorted(subject), lang=lang
+            )
+        else:
+            evidence = self.retriever.retrieve(query, history=history, article_ids=scope, lang=lang)
+            inside = [e for e in evidence if subject and e.article.id in subject]
+            if inside and inside[0].score >= evidence[0].score - SUBJECT_MARGIN:
+                evidence = inside  # "Who is the mayor?" after a question on Semarang's floods
         # the earlier question a pronoun refers to ("he": the one that named Peskov), or that
         # a follow-up naming nothing continues ("Kapan?" after a question about Arema FC)
         refers = bool(history) and (refers_back(query) or not question_names(query))
-        earlier_question = referent(history) if refers else ""
+        earlier_question = referent(history[topic_start(history) :]) if refers else ""
         if evidence and (
             self._is_about_unknown_names(query, evidence)
             # "And what did he say ...?" after a question about someone no article mentions
@@ -520,11 +541,30 @@ class Assistant:
 
         answer = composed(evidence)
         # a follow-up's evidence was found with the question it continues ("Kapan?")
-        looked_up = " ".join([*history[-1:], query])
+        looked_up = " ".join([leaned_on(query, history), query]) if history else query
         if self._matches_no_token(looked_up, lang, answer, evidence, threshold):
             evidence = []
             answer = composed(evidence)
         return evidence, answer
+
+    def _subject(self, history: Sequence[str], scope: Sequence[str] | None) -> frozenset[str]:
+        """The article that answered the chat's topic: the best cited article of the latest
+        earlier question that names something or stands on its own (``topic_start``), asked
+        with the questions before it; empty when it abstained. Remembered by chat."""
+        start = max(0, len(history) - TOPIC_DEPTH)
+        k = topic_start(history)
+        key = (self.store.generation, tuple(history[start : k + 1]), tuple(scope or ()))
+        if key not in (known := self._subjects):  # read once: another thread may replace it
+            topic, before = history[k], history[start:k]
+            _, answer = self._extractive(
+                topic, topic, before, scope, question_language(topic), time.perf_counter()
+            )
+            best = max(answer.citations, key=lambda c: c.score, default=None)
+            if len(self._subjects) >= SUBJECTS_KEPT:
+                self._subjects = {}
+            self._subjects[key] = frozenset([best.article_id] if best else [])
+            return self._subjects[key]
+        return known[key]
 
     def _matches_no_token(
         self, query: str, lang: str, answer: Answer, evidence: list[Evidence], threshold: float

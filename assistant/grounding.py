@@ -136,6 +136,29 @@ def refers_back(question: str) -> bool:
     return any(w in REFERRING_WORDS for w in _WORD.findall(question.lower()))
 
 
+TOPIC_DEPTH = 4
+"""How many earlier questions of a chat are read for its topic (``topic_start``)."""
+
+
+def topic_start(history: Sequence[str]) -> int:
+    """Where the topic of the chat starts in ``history``: the latest earlier question that
+    names something or stands on its own (not ``is_follow_up``), which the questions after it
+    continue ("Siapa bupatinya?", "Apa katanya?" after "Berapa korban banjir di Kabupaten
+    Bandung?"). The earliest of the last ``TOPIC_DEPTH`` when all of them continue."""
+    first = max(0, len(history) - TOPIC_DEPTH)
+    for k in range(len(history) - 1, first - 1, -1):
+        if question_names(history[k]) or not is_follow_up(history[k]):
+            return k
+    return first
+
+
+def topic_text(history: Sequence[str]) -> str:
+    """The earlier questions from the chat's topic on (``topic_start``), as one text: what a
+    follow-up leans on ("Berapa kerugiannya?" after "Apa katanya?" leans on the floods in
+    Kabupaten Bandung too). With one earlier question, that question."""
+    return " ".join(history[topic_start(history) :])
+
+
 def referent(history: Sequence[str]) -> str:
     """The latest earlier question that names someone or something (``question_names``), which
     a follow-up refers to: after "What did Peskov say?" and "What about sanctions?", "And what

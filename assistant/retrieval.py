@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .grounding import question_names, referent
+from .grounding import question_names, referent, topic_text
 from .models import Embedder, max_sim, unit_rows
 from .sentences import Sentence, is_headline, is_link_line
 from .sparse import SparseEncoder, as_map, sparse_cosine
@@ -143,9 +143,17 @@ class Query:
 
 
 def _leaning(vectors: np.ndarray, history: Sequence[str]) -> np.ndarray:
-    """The question's vector; a follow-up's leans on the previous question's (the second)."""
+    """The question's vector; a follow-up's leans on the earlier questions' (``leaned_on``;
+    the second)."""
     vector = vectors[0] + HISTORY_WEIGHT * vectors[1] if history else vectors[0]
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def leaned_on(question: str, history: Sequence[str]) -> str:
+    """What a follow-up's vector leans on: the earlier questions of the chat's topic
+    (``topic_text``) when it names nothing ("Berapa kerugiannya?" after "Apa katanya?"), else
+    the previous question alone ("And Arema?" after two questions on Persebaya)."""
+    return history[-1] if question_names(question) else topic_text(history)
 
 
 def _sparse_query(sparse: SparseEncoder | None, text: str) -> dict[int, float]:
@@ -318,7 +326,10 @@ class Retriever:
         holds other languages too, its raw tokens for the sparse head; elsewhere the sparse
         vector takes a pass of its own if an article of another language needs it. A follow-up
         leans on the previous question."""
-        texts = [("query", question), *(("query", h) for h in history[-1:])]
+        texts = [
+            ("query", question),
+            *([("query", leaned_on(question, history))] if history else []),
+        ]
         lexical = lexical_query(question, history)
         sparse = self.sparse
         if not self.embedder.gives_token_states:

@@ -293,6 +293,45 @@ def test_a_follow_up_naming_nothing_keeps_to_the_article_of_the_previous_questio
     assert {c.title for c in answer.citations} == {"Banjir Rendam Ribuan Rumah di Bandung Selatan"}
 
 
+SEMARANG = "Floods displace thousands in Semarang after record rainfall"
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "gold", "title"),
+    [
+        # continues a chat that named the floods two questions back ("Apa katanya?" was last)
+        (
+            "Berapa yang meninggal?",
+            ["Berapa rumah yang terendam banjir di Kabupaten Bandung?", "Siapa bupatinya?"]
+            + ["Apa katanya?"],
+            "Seorang anak berusia 9 tahun meninggal",
+            "Banjir Rendam Ribuan Rumah di Bandung Selatan",
+        ),
+        # a question of its own that names nothing, close to Semarang's floods: Bandung's
+        # evacuees were cited second
+        (
+            "Berapa warga yang mengungsi?",
+            ["How many died in the Semarang floods?"],
+            "12,400 residents",
+            SEMARANG,
+        ),
+        # far closer to the other article: a change of topic (Bandung has a regent)
+        (
+            "What did the mayor say?",
+            ["How many houses did the floods in Kabupaten Bandung submerge?"],
+            "Mayor Hevearita",
+            SEMARANG,
+        ),
+    ],
+)
+def test_a_question_naming_nothing_keeps_to_the_article_of_the_chat_unless_another_is_far_closer(
+    floods: Assistant, question: str, history: list[str], gold: str, title: str
+) -> None:
+    answer = floods.ask(question, history=history)
+    assert any(gold in c.text for c in answer.citations)
+    assert {c.title for c in answer.citations} == {title}
+
+
 @pytest.mark.parametrize(
     ("question", "text"),
     [

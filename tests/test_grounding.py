@@ -13,6 +13,8 @@ from assistant.grounding import (
     missing_names,
     question_names,
     referent,
+    topic_start,
+    topic_text,
     unspelled_names,
 )
 
@@ -345,3 +347,28 @@ def test_referent_is_the_latest_question_that_names_someone() -> None:
     assert referent(asked) == "What did Peskov say?"
     assert referent(["What about sanctions?"]) == ""
     assert referent([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("history", "start"),
+    [
+        # the questions that continue it lead back to the one that names the floods
+        (["Berapa korban banjir di Kabupaten Bandung?", "Siapa bupatinya?", "Apa katanya?"], 0),
+        # a question that stands on its own starts a topic, names or not
+        (["How much did the Pertamax price go up?", "Kapan kenaikan tarif listrik berlaku?"], 1),
+        (["Who is Dmitry Peskov?", "And what did he say about NATO?"], 1),
+        (["Kapan?", "Why?"], 0),  # none starts one: the earliest
+        (["What did Peskov say?", *["Why?"] * 5], 2),  # no further back than TOPIC_DEPTH
+        ([], 0),
+    ],
+)
+def test_topic_start_is_the_latest_question_that_the_later_ones_continue(
+    history: list[str], start: int
+) -> None:
+    assert topic_start(history) == start
+
+
+def test_topic_text_is_the_chat_from_its_topic_on() -> None:
+    history = ["Who won?", "Berapa korban banjir di Kabupaten Bandung?", "Apa katanya?"]
+    assert topic_text(history) == "Berapa korban banjir di Kabupaten Bandung? Apa katanya?"
+    assert topic_text(["What did Peskov say?"]) == "What did Peskov say?"

@@ -17,6 +17,7 @@ from assistant.retrieval import (
     Evidence,
     KeywordIndex,
     Retriever,
+    leaned_on,
     lexical_query,
     token_match,
 )
@@ -178,6 +179,14 @@ def test_a_follow_up_keeps_only_the_names_of_the_previous_question(
 ) -> None:
     """The keyword channels get the names a follow-up refers to, not the earlier topic."""
     assert lexical_query(question, history) == expected
+
+
+def test_a_follow_up_leans_on_the_chat_from_its_topic_unless_it_names_something() -> None:
+    history = ["Siapa pemain baru Persebaya?", "Berapa nilai transfernya?"]
+    # "-nya" after a bare follow-up: the player's transfer, not only "how much"
+    assert leaned_on("Kapan?", history) == " ".join(history)
+    # a new name: the last question's pattern, not Persebaya again
+    assert leaned_on("And Arema?", history) == "Berapa nilai transfernya?"
 
 
 def test_a_change_of_topic_is_not_pulled_back_to_the_previous_one(assistant: Assistant) -> None:
