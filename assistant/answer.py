@@ -53,6 +53,11 @@ _ABSTAIN_TEXT = {
     "id": "Artikel yang diindeks tidak menjawab pertanyaan ini.",
     "en": "The indexed articles do not answer this question.",
 }
+_ABSTAIN_SCOPED_TEXT = {
+    "id": "Artikel yang dipilih tidak menjawab pertanyaan ini.",
+    "en": "The chosen articles do not answer this question.",
+}
+"""For a question asked of chosen articles only: the others may answer it."""
 _LEAD_TEXT = {"id": "Menurut artikel:", "en": "According to the articles:"}
 
 
@@ -112,9 +117,17 @@ class Answer:
         return data
 
 
-def abstention(question: str, lang: str, timings_ms: dict[str, float] | None = None) -> Answer:
-    """The answer that says the articles do not answer the question."""
-    text = _ABSTAIN_TEXT.get(lang, _ABSTAIN_TEXT["en"])
+def abstention(
+    question: str,
+    lang: str,
+    timings_ms: dict[str, float] | None = None,
+    *,
+    scoped: bool = False,
+) -> Answer:
+    """The answer that says the articles (``scoped``: the chosen ones) do not answer the
+    question."""
+    texts = _ABSTAIN_SCOPED_TEXT if scoped else _ABSTAIN_TEXT
+    text = texts.get(lang, texts["en"])
     return Answer(question, text, True, (), dict(timings_ms or {}))
 
 
@@ -147,11 +160,13 @@ def compose_answer(
     threshold: float = ABSTAIN_THRESHOLD,
     margin: float = RELATIVE_MARGIN,
     timings_ms: dict[str, float] | None = None,
+    scoped: bool = False,
 ) -> Answer:
-    """An extractive answer quoting the selected sentences, numbered in article order."""
+    """An extractive answer quoting the selected sentences, numbered in article order
+    (``scoped``: asked of chosen articles only)."""
     chosen = select_evidence(evidence, top_k=top_k, threshold=threshold, margin=margin)
     if not chosen:
-        return abstention(question, lang, timings_ms)
+        return abstention(question, lang, timings_ms, scoped=scoped)
     # article order: the articles in order of their best sentence, sentences in text order
     rank: dict[str, int] = {}
     for e in chosen:

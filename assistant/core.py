@@ -537,6 +537,7 @@ class Assistant:
                 threshold=threshold,
                 margin=self.margin,
                 timings_ms={"retrieve": round((time.perf_counter() - t0) * 1000, 1)},
+                scoped=scope is not None,
             )
 
         answer = composed(evidence)

@@ -515,6 +515,10 @@ def test_article_scope_and_removal(assistant: Assistant) -> None:
     for scope in ([seed], [seed[:6]]):
         scoped = assistant.ask(STADIUM_QUESTION, article_ids=scope)
         assert {c.article_id for c in scoped.citations} <= {seed}
+    # an abstention says that the chosen articles do not answer: another one may
+    scoped = assistant.ask("How much will the new stadium cost?", article_ids=[seed])
+    assert scoped.abstained
+    assert scoped.answer == "The chosen articles do not answer this question."
 
     # scoped to the new article: only it is cited
     only = assistant.ask(STADIUM_QUESTION, article_ids=[stadium.id])
