@@ -272,7 +272,11 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
 
     def add_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         if not paths:
-            return ("⚠️ Choose one or more files first.", *article_views(), gr.skip())
+            return (
+                "⚠️ Choose one or more .txt, .md or .html files first.",
+                *article_views(),
+                gr.skip(),
+            )
         report = AddReport()
         articles = []
         for path in paths:
@@ -385,7 +389,7 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
                 notice = gr.Markdown(elem_id="chat-notice")
                 with gr.Row():
                     scope = gr.Dropdown(
-                        label="Only these articles (none chosen: all articles)",
+                        label="Only these articles (leave empty to ask all of them)",
                         multiselect=True,
                         elem_id="scope",
                         scale=8,
@@ -465,6 +469,11 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
         def controls(on: bool) -> Callable[[], list[Any]]:
             return lambda: [gr.update(interactive=on) for _ in add_controls]
 
+        def starting() -> list[Any]:
+            """The controls off, and the previous add's result gone (a duplicate's "Already
+            indexed" stood above the progress of the next file, as if it were that one's)."""
+            return [*controls(False)(), ""]
+
         for trigger, action, inputs, outputs in [
             (add_files_button.click, add_files, [files], [add_status, *views, files]),
             (
@@ -476,9 +485,10 @@ def build_app(assistant: Assistant, *, secret: str | None = None) -> gr.Blocks:
             (url.submit, add_url, [url], [add_status, *views, url]),
             (add_url_button.click, add_url, [url], [add_status, *views, url]),
         ]:
-            trigger(controls(False), None, add_controls, queue=False).then(
+            trigger(starting, None, [*add_controls, add_status], queue=False).then(
                 action, inputs, outputs
             ).then(controls(True), None, add_controls, queue=False).then(None, js=_SHOW_ADD_STATUS)
+        files.upload(lambda: "", None, [add_status], queue=False)  # an earlier add's result
         table.select(pick_row, None, [picked], queue=False)
         read_button.click(read, [picked], [reader, manage_status])
         remove_button.click(
@@ -561,6 +571,9 @@ def launch(
             css=CSS,
             head=HEAD,
             footer_links=[],
+            # Gradio keeps every call's inputs and outputs in the browser's storage (200 KB
+            # an answer): it filled it, and the conversation saved there stopped growing
+            run_history=False,
         )
     except OSError as exc:
         raise AssistantError(

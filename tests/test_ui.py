@@ -141,6 +141,9 @@ def test_a_citation_opens_its_sentence_highlighted_in_the_article(page) -> None:
 def test_the_conversation_survives_a_reload(page) -> None:
     ask(page, SEED_QUESTION)
     count = page.locator("#chat [data-testid=bot]").count()
+    # Gradio's own record of every call (200 KB an answer) filled the browser's storage
+    kept = page.evaluate("() => Object.keys(localStorage)")
+    assert not [k for k in kept if "run-history" in k], kept
     page.reload()
     page.wait_for_selector("#chat a.cite-marker")
     assert page.locator("#chat [data-testid=bot]").count() == count
@@ -404,6 +407,7 @@ def test_questions_can_be_restricted_to_chosen_articles(page) -> None:
     page.keyboard.press("Escape")
     answer = ask(page, SEED_QUESTION)  # the seed article is out of scope now
     assert answer.locator(".answer.abstained").count() == 1
+    assert "The chosen articles do not answer" in answer.inner_text()
     page.locator("#scope .token-remove, #scope [aria-label*='Remove']").first.click()
     answer = ask(page, SEED_QUESTION)
     assert answer.locator("details.cite").count() > 0
