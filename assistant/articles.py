@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from assistant.errors import ArticleError
 from assistant.grounding import question_names
+from assistant.sentences import split_sentences
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm")
@@ -160,11 +161,15 @@ def readable(text: str) -> str:
 
 def make_title(text: str) -> str:
     """Title from the first line with text, cut to 120 characters, without Markdown's marks
-    (a heading's #s, links, emphasis: ``markdown_text``), whatever the file type."""
+    (a heading's #s, links, emphasis: ``markdown_text``), whatever the file type. A longer
+    line is a paragraph: its first sentence is the title (a pasted text without a title was
+    titled "Harga cabai rawit ... pada hari Kamis. Kenaikan itu…")."""
     for line in text.splitlines():
-        line = markdown_text(line.strip())
-        if line.strip():
-            return _shorten(" ".join(line.split()), TITLE_MAX_CHARS)
+        line = " ".join(markdown_text(line.strip()).split())
+        if line:
+            if len(line) > TITLE_MAX_CHARS and (sentences := split_sentences(line)):
+                line = sentences[0].text
+            return _shorten(line, TITLE_MAX_CHARS)
     return ""
 
 

@@ -417,6 +417,13 @@ LONG = "Kata " * 30  # 150 characters of five-letter words
         ),
         ("**Breaking**: __big__ `code` news\nBody", "Breaking: big code news"),
         ("snake_case_name and 2*3*4", "snake_case_name and 2*3*4"),
+        # a paragraph: its first sentence
+        (
+            "Harga cabai rawit di Pasar Induk Kramat Jati naik menjadi 95.000 rupiah per "
+            "kilogram pada hari Kamis. Kenaikan itu dipicu cuaca buruk di sentra produksi.",
+            "Harga cabai rawit di Pasar Induk Kramat Jati naik menjadi 95.000 rupiah per "
+            "kilogram pada hari Kamis.",
+        ),
     ],
 )
 def test_make_title(text: str, title: str) -> None:
