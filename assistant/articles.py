@@ -48,6 +48,37 @@ _LETTER_WORD = re.compile(r"[^\W\d_]+")
 _FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[ \t]*[\w-]+:.*\n|[ \t]+.*\n|[ \t]*\n)*)---[ \t]*\n")
 _FRONT_FIELD = re.compile(r"^(title|date|publisher):[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTHS = {
+    name: n
+    for n, names in enumerate(
+        [
+            "january januari jan",
+            "february februari feb",
+            "march maret mar",
+            "april apr",
+            "may mei",
+            "june juni jun",
+            "july juli jul",
+            "august agustus aug agu",
+            "september sept sep",
+            "october oktober oct okt",
+            "november nov",
+            "december desember dec des",
+        ],
+        start=1,
+    )
+    for name in names.split()
+}
+_DATELINE = re.compile(
+    r"^[A-Z][A-Za-z.'\- ]{1,40}?(?: \([^)\n]{1,30}\))?,\s+(?:[A-Z][a-z]+,\s+)?"
+    r"(?:(?P<d1>\d{1,2})\s+(?P<m1>[A-Za-z]+)\.?|(?P<m2>[A-Za-z]+)\.?\s+(?P<d2>\d{1,2}),?)"
+    r"\s+(?P<y>\d{4})\s*(?:\([^)\n]{1,30}\)\s*)?[—–-]",
+)
+"""A news dateline: "GREENPORT, March 14, 2026 —", "JAKARTA, Jumat, 8 Maret 2024 -", up to the
+dash that ends it (a sentence that opens with a date goes on without one: "Pada Jumat, 8 Maret
+2024, banjir ...")."""
+DATELINE_LINES = 3
+"""How many of an article's first lines with text may hold its dateline."""
 # inline HTML in Markdown, which a reader sees rendered: its tags go, its entities resolve
 _MD_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}+(?:\s[^<>\n]{0,500}+)?/?>")
 # No span may hold its own opening mark ("[", "(", the emphasis mark), so each scan stops at the
@@ -219,6 +250,22 @@ def split_front_matter(text: str) -> tuple[str, dict[str, str]]:
     return text[match.end() :], {k: v for k, v in fields.items() if v}
 
 
+def dateline_date(text: str) -> str:
+    """The ISO date of the article's dateline, when one of its first lines opens with one
+    ("GREENPORT, March 14, 2026 — The city ..."); "" otherwise."""
+    lines = [line for line in text.splitlines() if line.strip()][:DATELINE_LINES]
+    for line in lines:
+        m = _DATELINE.match(line.strip())
+        if not m:
+            continue
+        month = _MONTHS.get((m.group("m1") or m.group("m2")).lower())
+        day = int(m.group("d1") or m.group("d2"))
+        date = f"{m.group('y')}-{month or 0:02d}-{day:02d}"
+        if month and _is_date(date):
+            return date
+    return ""
+
+
 def _is_date(text: str) -> bool:
     try:
         datetime.date.fromisoformat(text)
@@ -261,7 +308,7 @@ def article_from_text(
     text, front = split_front_matter(text)
     if title is None and front.get("title"):
         title = front["title"]
-    published = published or front.get("date", "")
+    published = published or front.get("date", "") or dateline_date(text)
     publisher = publisher or front.get("publisher", "")
     if markdown is None:
         markdown = bool(front) or _MARKDOWN_SIGNS.search(text) is not None

@@ -16,6 +16,7 @@ from assistant.articles import (
     MAX_ARTICLE_BYTES,
     Article,
     article_from_text,
+    dateline_date,
     detect_language,
     load_article,
     load_articles,
@@ -494,6 +495,31 @@ def test_markdown_front_matter_gives_the_title_and_is_not_article_text() -> None
     # a rule line that opens ordinary text is text, not front matter
     text = "---\nHarga beras naik.\n---\n" + body
     assert article_from_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("Ferry opens\nGREENPORT, March 14, 2026 — The city opened a ferry line.", "2026-03-14"),
+        ("WASHINGTON, Feb. 16, 2022 (Reuters) - The White House said ...", "2022-02-16"),
+        ("Banjir\n\nJAKARTA, Jumat, 8 Maret 2024 - Banjir merendam ...", "2024-03-08"),
+        ("Bandung, 8 Maret 2024 — Banjir merendam ...", "2024-03-08"),
+        # a sentence that opens with a date goes on without a dash
+        ("Pada Jumat, 8 Maret 2024, banjir merendam 3.200 rumah.", ""),
+        ("Bandung, 30 Februari 2024 - Banjir ...", ""),  # no such day
+        ("Satu\nDua\nTiga\nJAKARTA, 8 Maret 2024 - terlambat", ""),  # not among the first lines
+        ("Kremlin dikatakan Pada hari Rabu, mereka menyambut baik ...", ""),
+    ],
+)
+def test_dateline_date(text: str, date: str) -> None:
+    assert dateline_date(text) == date
+
+
+def test_a_dateline_gives_the_publication_date_unless_it_is_given() -> None:
+    text = "Ferry opens\n\nGREENPORT, March 14, 2026 — The city of Greenport opened a line."
+    assert article_from_text(text).published == "2026-03-14"
+    assert article_from_text("---\ndate: 2026-03-15\n---\n" + text).published == "2026-03-15"
+    assert article_from_text(text, published="2026-03-16").published == "2026-03-16"
 
 
 MARKDOWN = """---
