@@ -534,12 +534,16 @@ def test_one_add_at_a_time(page, ui_assistant, monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(ui_assistant, "add_articles", slow)
     open_tab(page, "Add articles")
+    page.click("#add-text")  # nothing pasted: a message, which the next add takes away
+    add_status(page, "Paste the article")
     page.fill("#paste-title textarea, #paste-title input", "Harbour crane")
     page.fill("#paste-text textarea", "A new crane arrived at the harbour. It lifts 80 tonnes.")
     page.click("#add-text")
     controls = ["#add-files", "#add-text", "#add-url", "#url textarea, #url input"]
     page.wait_for_function("([c]) => document.querySelector(c).disabled", arg=[controls[2]])
     assert all(page.locator(c).is_disabled() for c in controls)
+    # while it runs, the earlier result is not shown as if it were this one's
+    assert "Paste the article" not in page.inner_text("#add-status")
     add_status(page, "Added Harbour crane")
     page.wait_for_function("([c]) => !document.querySelector(c).disabled", arg=[controls[2]])
     assert all(page.locator(c).is_enabled() for c in controls)
