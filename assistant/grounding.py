@@ -74,6 +74,16 @@ def question_name_spans(question: str) -> list[tuple[str, int]]:
     return [(w, start) for w, start in words if w[0].isupper() and start != skip]
 
 
+def without_names(question: str) -> str:
+    """The question without its names (``question_names``, with a possessive 's): what it asks
+    about them ("Who is building the Makassar Outer Ring toll road?": "Who is building the
+    toll road?" when those are its names)."""
+    cut = question
+    for name in dict.fromkeys(question_names(question)):
+        cut = re.sub(r"\b" + re.escape(name) + r"(?:'s)?\b", " ", cut)
+    return " ".join(cut.split())
+
+
 _CLITIC = re.compile(r"(?<=\w{4})(?:kah|lah|pun|nya)$")
 
 

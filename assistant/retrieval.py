@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .grounding import question_names, referent, topic_text
+from .grounding import question_names, referent, topic_text, without_names
 from .models import Embedder, max_sim, unit_rows
 from .sentences import Sentence, is_headline, is_link_line
 from .sparse import SparseEncoder, as_map, sparse_cosine
@@ -64,6 +65,20 @@ class ChannelWeights:
 
 
 CHUNK_WEIGHT = 0.75
+NAMES_OUT_WEIGHT = 0.6
+"""How much of a sentence's own cosine is taken with the question without its names
+(``grounding.without_names``) instead of the whole question: the names find the article and
+its chunk, the rest of the question the sentence that answers, which often names them no more
+("The project is being built by ...", "It is expected to cost ..."), while the article's first
+sentences name them all. Only in articles in the question's language that spell one of the
+names: elsewhere the names tell the articles apart ("Which districts were hit hardest by the
+Bandung floods?" cited Semarang's worst-hit district), and across languages they are the words
+that question and sentence share ("Who heads the Kabupaten Bandung disaster agency?" lost the
+Indonesian sentence that answers). Within an article only: its sentences are reordered, its
+best score stays, so that the articles, the threshold and the name rules see the same scores
+(blended as they were, Indonesian questions lost their Indonesian article to an English one
+that kept its whole cosine). One more pass of the network for a question with names; see
+docs/benchmarks.md, "The question without its names" for the dev figures."""
 HISTORY_WEIGHT = 0.3
 """How much a follow-up's query vector leans on the previous question. On qa_xling en->id and
 qa_en dev, each question asked after another question about the same passage, and after one
@@ -430,7 +445,12 @@ class Retriever:
         for rid, vec in self.store.vectors(CHUNKS, missing_c).items():
             chunk_cos[rid] = float(vec @ q)
 
-        evidence = []
+        # not for a follow-up: "And Arema?" without its name is "And ?"
+        named_out = {} if history else self._cosines_without_names(question, candidates)
+        names = {n.lower() for n in question_names(question)} if named_out else set()
+        spells: dict[str, bool] = {}  # whether an article spells one of the question's names
+        blended: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        evidence: list[Evidence] = []
         for aid, i in candidates:
             sid = sentence_id(aid, i)
             if sid not in sentence_cos:
@@ -449,9 +469,34 @@ class Retriever:
             )
             if self.sparse and article.sparse and w.sparse:
                 score += w.sparse * sparse_cosine(query.sparse(), article.sparse[i])
+            if (
+                sid in named_out
+                and article.article.lang in ("", lang)
+                and spells.setdefault(aid, not names.isdisjoint(tokenize(article.article.text)))
+            ):  # only where the names are, in the question's language: elsewhere they tell
+                # the articles apart, and across languages they are the words both share
+                blended[aid].append(
+                    (len(evidence), score + NAMES_OUT_WEIGHT * (named_out[sid] - sentence_cos[sid]))
+                )
             evidence.append(Evidence(article, article.sentences[i], score))
+        for rows in blended.values():  # the article's best score stays: only its order moves
+            shift = max(evidence[n].score for n, _ in rows) - max(b for _, b in rows)
+            for n, b in rows:
+                evidence[n] = replace(evidence[n], score=b + shift)
         evidence.sort(key=_rank)
         return self._reorder_by_tokens(question, query, evidence, lang)[:limit]
+
+    def _cosines_without_names(
+        self, question: str, candidates: Collection[tuple[str, int]]
+    ) -> dict[str, float]:
+        """The candidate sentences' cosines to the question without its names
+        (``NAMES_OUT_WEIGHT``); none when it names nothing."""
+        rest = without_names(question)
+        if not (NAMES_OUT_WEIGHT and rest != question.strip() and rest):
+            return {}
+        vector = self.embedder.embed_queries([rest])[0]
+        found = self.store.vectors(SENTENCES, [sentence_id(*c) for c in candidates])
+        return {rid: float(v @ vector) for rid, v in found.items()}
 
     def weights(
         self, question_lang: str, article_lang: str, mixed: bool | None = None

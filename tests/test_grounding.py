@@ -16,6 +16,7 @@ from assistant.grounding import (
     topic_start,
     topic_text,
     unspelled_names,
+    without_names,
 )
 
 SEED = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
@@ -372,3 +373,16 @@ def test_topic_text_is_the_chat_from_its_topic_on() -> None:
     history = ["Who won?", "Berapa korban banjir di Kabupaten Bandung?", "Apa katanya?"]
     assert topic_text(history) == "Berapa korban banjir di Kabupaten Bandung? Apa katanya?"
     assert topic_text(["What did Peskov say?"]) == "What did Peskov say?"
+
+
+@pytest.mark.parametrize(
+    ("question", "rest"),
+    [
+        ("How much did the Teluk Kendari bridge cost?", "How much did the bridge cost?"),
+        ("What did Biden's message say?", "What did message say?"),
+        ("how many died?", "how many died?"),  # no names
+        ("Siapa presiden pertama Indonesia?", "Siapa presiden pertama ?"),
+    ],
+)
+def test_without_names(question: str, rest: str) -> None:
+    assert without_names(question) == rest
