@@ -445,10 +445,22 @@ class Retriever:
         for rid, vec in self.store.vectors(CHUNKS, missing_c).items():
             chunk_cos[rid] = float(vec @ q)
 
-        # not for a follow-up: "And Arema?" without its name is "And ?"
-        named_out = {} if history else self._cosines_without_names(question, candidates)
-        names = {n.lower() for n in question_names(question)} if named_out else set()
-        spells: dict[str, bool] = {}  # whether an article spells one of the question's names
+        # the articles whose sentences are reordered by the question without its names: those
+        # in the question's language that spell a name (elsewhere the names tell the articles
+        # apart, and across languages they are the words both share); not for a follow-up
+        # ("And Arema?" without its name is "And ?")
+        names = {n.lower() for n in question_names(question)}
+        spelt = (
+            {
+                aid
+                for aid in {aid for aid, _ in candidates}
+                if articles[aid].article.lang in ("", lang)
+                and not names.isdisjoint(tokenize(articles[aid].article.text))
+            }
+            if names and not history
+            else set()
+        )
+        named_out = self._cosines_without_names(question, [c for c in candidates if c[0] in spelt])
         blended: dict[str, list[tuple[int, float]]] = defaultdict(list)
         evidence: list[Evidence] = []
         for aid, i in candidates:
@@ -469,12 +481,7 @@ class Retriever:
             )
             if self.sparse and article.sparse and w.sparse:
                 score += w.sparse * sparse_cosine(query.sparse(), article.sparse[i])
-            if (
-                sid in named_out
-                and article.article.lang in ("", lang)
-                and spells.setdefault(aid, not names.isdisjoint(tokenize(article.article.text)))
-            ):  # only where the names are, in the question's language: elsewhere they tell
-                # the articles apart, and across languages they are the words both share
+            if sid in named_out:
                 blended[aid].append(
                     (len(evidence), score + NAMES_OUT_WEIGHT * (named_out[sid] - sentence_cos[sid]))
                 )
@@ -492,7 +499,7 @@ class Retriever:
         """The candidate sentences' cosines to the question without its names
         (``NAMES_OUT_WEIGHT``); none when it names nothing."""
         rest = without_names(question)
-        if not (NAMES_OUT_WEIGHT and rest != question.strip() and rest):
+        if not (NAMES_OUT_WEIGHT and candidates and rest != question.strip() and rest):
             return {}
         vector = self.embedder.embed_queries([rest])[0]
         found = self.store.vectors(SENTENCES, [sentence_id(*c) for c in candidates])
