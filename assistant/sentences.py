@@ -36,6 +36,7 @@ _LEADING_PUNCT = "([{“\"‘'"
 _NEVER_FINAL = frozenset(
     """
     Mr Mrs Ms Dr Prof St Jr Sr vs No Nos approx Gen Sen Rep Gov Lt Col Capt Sgt Maj Adm
+    Rev Revd Fr Hon Msgr Esq
     Mt Ave Pres Supt Insp Vol vol Fig fig pp v
     Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Agu Agt Okt Des
     Bpk Sdr Sdri Tn Ny Nn Jl Jln Gg Kec Kab Kel Prov Ir Drs Dra Hj Moh Muh Abd Pol Kol Rp

@@ -50,6 +50,11 @@ ENGLISH = [
         id="titles",
     ),
     pytest.param(
+        "Rev. Paul T. Stallsworth spoke for Fr. Brown. They agreed.",
+        ["Rev. Paul T. Stallsworth spoke for Fr. Brown.", "They agreed."],
+        id="clergy-titles",
+    ),
+    pytest.param(
         "U.S. President Joe Biden spoke. The U.N. and the U.K. agreed.",
         ["U.S. President Joe Biden spoke.", "The U.N. and the U.K. agreed."],
         id="dotted-countries",
