@@ -27,6 +27,17 @@ _WORD = re.compile(r"\w+")
 _INSIDE_SENTENCE = re.compile(r"(?<=[\w,] )\w+")
 """A word after another word or a comma: not the first of its sentence or quote."""
 _POSSESSIVE = re.compile(r"'s?$")
+_JOINING = frozenset("of on and for the in to at de del der van von dan untuk dari & di".split())
+"""Words that may join the capitalised words of a name ("Bank of Indonesia", "Taskforce of
+United Methodists on Abortion and Sexuality": TUMAS): left out of its initials."""
+_RUN_WORD = re.compile(r"[^\W\d_]+|&")
+_CAPITALISED_RUN = re.compile(
+    r"(?:[A-Z]\w*+(?:-[A-Z]\w*+)*(?:\s++(?:(?:"
+    + "|".join(map(re.escape, sorted(_JOINING)))
+    + r")\s++)*+)?)++"
+)
+"""Capitalised words (Bangsa-Bangsa one word of two parts) and the words joining them."""
+MAX_ACRONYM = 8
 NAME_SIMILARITY = 0.75
 # capitalised words that are not names of anyone or anything an article must mention by name
 _NOT_NAMES = frozenset(
@@ -205,6 +216,24 @@ class Vocabulary:
             self._by_initial.setdefault(word[0], []).append(word)
 
     @functools.cached_property
+    def _acronyms(self) -> set[str]:
+        """The initials of every stretch of a run of capitalised words, joining words left
+        out ("Taskforce of United Methodists on Abortion and Sexuality": TUMAS, UMAS, UM ...;
+        "Perserikatan Bangsa-Bangsa": PBB), lower-cased (read only for a name in capitals)."""
+        found: set[str] = set()
+        for text in self._texts:
+            for run in _CAPITALISED_RUN.finditer(text):
+                initials = "".join(
+                    w[0] for w in _RUN_WORD.findall(run.group()) if w.lower() not in _JOINING
+                ).lower()
+                found.update(
+                    initials[i:j]
+                    for i in range(len(initials))
+                    for j in range(i + 2, min(len(initials), i + MAX_ACRONYM) + 1)
+                )
+        return found
+
+    @functools.cached_property
     def _names(self) -> set[str]:
         """The articles' names: words capitalised inside a sentence, never written without a
         capital, no day or month (read only when a name is matched loosely)."""
@@ -214,16 +243,21 @@ class Vocabulary:
         return {w.lower() for w in inside} - self._written - _NOT_NAMES
 
     def mentions(self, name: str) -> bool:
-        """True when the name occurs, or a word spelt closely to it (Ukraine: Ukraina, a typo:
+        """True when the name occurs, as initials of a name of the articles (UMC: "the United
+        Methodist Church", ``_acronyms``), in the plural of an English question (the Franks:
+        Frank), or a word spelt closely to it (Ukraine: Ukraina, a typo:
         Beriods: Beroids) that is, for a capitalised name, a name of the articles
         (``__init__``) or no common word (``COMMON_WORD``): "Ridwan Kamil" was taken for
         mentioned by "kami" (we), "Kota" by "kata" (said), "Dewan" by "depan" (next). The rare
         words of a question without capitals (``question_names``) are often typos of common
         ones ("dengak": dengan); on qa_id dev the rule would stop 2 such questions."""
         strict = name[:1].isupper()  # a typo of a question without capitals may be of any word
+        acronym = name.isupper() and name.isalpha()
         name = name.lower().strip("'-")
-        if name in self.words:
-            return True
+        if name in self.words or (acronym and name in self._acronyms):
+            return True  # UMC: "the United Methodist Church"
+        if len(name) > 4 and name.endswith("s") and name[:-1] in self.words:
+            return True  # the Franks: "pasukan Frank"; Huguenots: Huguenot
         for word in self._by_initial.get(name[0], ()):
             if abs(len(word) - len(name)) > 4:
                 continue
@@ -282,10 +316,10 @@ def unspelled_names(question: str, vocabulary: Vocabulary, lang: str) -> list[st
     no name is mentioned, ``is_about_unknown_names`` does, with translations.
 
     A run with one word mentioned is taken for the same name written shorter or longer ("Snouck
-    Hurgronje" for "Christiaan Snouck Hurgronje"). Not caught: a place or people with an
-    Indonesian name of its own (Euphrates: Efrat) or an abbreviation the article writes out
-    (UMC): such a question is refused (2 of 404 en->id and 2 of 682 qa_en test questions; none
-    in dev). Dev, the answerable questions such a name
+    Hurgronje" for "Christiaan Snouck Hurgronje"); an abbreviation the article writes out
+    (UMC: "the United Methodist Church") is mentioned (``Vocabulary.mentions``). Not caught: a
+    place or people with an Indonesian name of its own (Euphrates: Efrat): such a question is
+    refused (2 of 404 en->id test questions; none in dev). Dev, the answerable questions such a name
     would stop (the gold passage's words): qa_en 0 of 508, en->id 0 of 332; Indonesian
     questions 18 of 1,266 on qa_id (long names of people and institutions that the passage
     abbreviates: "Drh Yuda Heru Fibrianto MS"; Jokowi, 4.8 in Indonesian, would not count there

@@ -243,6 +243,30 @@ def test_the_sentence_that_answers_without_naming_leads(empty: Assistant) -> Non
     assert "804 billion rupiah" in best.text
 
 
+CHURCH = (
+    "Methodists debate the draft\n\n"
+    "The United Methodist Church opposes conscription as incompatible with the teaching of "
+    "Scripture, its General Conference said on Friday. Delegates of the Grace Memorial "
+    "congregation in Ohio voted against the motion. Rev. Paul Stallsworth, president of the "
+    "Taskforce of United Methodists on Abortion and Sexuality, said the vote was close."
+)
+
+
+def test_a_name_abbreviated_is_found_written_out(assistant: Assistant) -> None:
+    """Questions naming "the UMC" or "TUMAS" were refused as about a name the articles never
+    mention (qa_en test: 3 questions); the article writes the names out."""
+    assistant.add(article_from_text(CHURCH))
+    for question, words in [
+        ("What does the UMC oppose?", "opposes conscription"),
+        ("Who is the president of TUMAS?", "Rev. Paul Stallsworth, president"),
+        ("What does the XYZ oppose?", None),  # initials of no name of the article
+    ]:
+        answer = assistant.ask(question)
+        assert answer.abstained is (words is None), question
+        if words:
+            assert words in max(answer.citations, key=lambda c: c.score).text, question
+
+
 def test_among_many_articles_a_question_none_of_them_answers_abstains(floods: Assistant) -> None:
     """Over six articles of both languages these were answered: from an English sentence
     about a toll road at 1.40 (English over English now abstains below 1.45), and from an

@@ -119,6 +119,21 @@ def test_a_rare_word_or_a_name_spelt_closely_mentions_it() -> None:
     assert not Vocabulary(["Yang dimaksud dengan akhlak."]).mentions("Dengak")
 
 
+def test_an_abbreviation_or_a_plural_mentions_the_name() -> None:
+    vocabulary = Vocabulary(
+        [
+            "Rev. Paul Stallsworth, president of the Taskforce of United Methodists on "
+            "Abortion and Sexuality, spoke. The United Methodist Church opposes conscription.",
+            'Sekretaris Jenderal Perserikatan Bangsa-Bangsa dan pasukan "Frank" di Suriah.',
+        ]
+    )
+    for name in ("UMC", "TUMAS", "PBB", "Franks"):
+        assert vocabulary.mentions(name), name
+    # initials in another order, or of lower-case words, or a name in lower case, are not
+    for name in ("CMU", "OSC", "umc", "SURXQ"):
+        assert not vocabulary.mentions(name), name
+
+
 def test_empty_vocabulary_mentions_nothing() -> None:
     vocabulary = Vocabulary([])
     assert vocabulary.words == set()
