@@ -130,7 +130,12 @@ def asks_nothing(question: str, *, follow_up: bool) -> bool:
     words = [w.lower() for w in _WORD.findall(question)]
     if all(w in SMALL_TALK for w in words):
         return True
-    return not follow_up and all(w in QUESTION_WORDS or w in SMALL_TALK for w in words)
+    return not follow_up and question_words_alone(question)
+
+
+def question_words_alone(question: str) -> bool:
+    """Whether the question is question words alone ("Why?", "Kapan?"), small talk aside."""
+    return all(w.lower() in QUESTION_WORDS | SMALL_TALK for w in _WORD.findall(question))
 
 
 REFERRING_WORDS = frozenset(

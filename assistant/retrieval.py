@@ -37,7 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from .grounding import question_names, referent, topic_text, without_names
+from .grounding import (
+    question_names,
+    question_words_alone,
+    referent,
+    topic_text,
+    without_names,
+)
 from .models import Embedder, max_sim, unit_rows
 from .sentences import Sentence, is_headline, is_link_line
 from .sparse import SparseEncoder, as_map, sparse_cosine
@@ -86,6 +92,13 @@ about another passage (a change of topic), hit@1 / hit@3: 0.5 with the previous 
 words in the keyword channels 0.617 / 0.873 and 0.636 / 0.846 (en->id), 0.632 / 0.933 and
 0.713 / 0.917 (qa_en); 0.3 with only its names (``lexical_query``) 0.699 / 0.901 and
 0.729 / 0.898, 0.805 / 0.955 and 0.829 / 0.959; asked alone 0.732 / 0.910 and 0.835 / 0.955."""
+BARE_FOLLOW_UP_WEIGHT = 1.0
+"""How much a follow-up of question words alone ("When?", "Kenapa?") leans on the questions it
+continues: it asks about what they asked, and its own vector says little. Held-out chats
+(111 turns over 22 articles, 21 such follow-ups): at ``HISTORY_WEIGHT`` 75 turns right, at 1.0
+77 ("When?" after "How much aid did BNPB send to Mamuju?" now cites the day the planes left;
+"Why?" after "How many people fled?" the fear of a tsunami), at 3.0 76, none lost at 1.0; the
+review's chats (91 turns, 3 such) 75, 75, 74."""
 _TOKEN = re.compile(r"\w+")
 _KEYWORDS = "keywords"
 """The folder of the index that keeps the BM25 index, by generation."""
@@ -164,10 +177,13 @@ class Query:
         return self._sparse
 
 
-def _leaning(vectors: np.ndarray, history: Sequence[str]) -> np.ndarray:
+def _leaning(vectors: np.ndarray, history: Sequence[str], question: str) -> np.ndarray:
     """The question's vector; a follow-up's leans on the earlier questions' (``leaned_on``;
-    the second)."""
-    vector = vectors[0] + HISTORY_WEIGHT * vectors[1] if history else vectors[0]
+    the second), fully when it is question words alone (``BARE_FOLLOW_UP_WEIGHT``)."""
+    vector = vectors[0]
+    if history:
+        weight = BARE_FOLLOW_UP_WEIGHT if question_words_alone(question) else HISTORY_WEIGHT
+        vector = vector + weight * vectors[1]
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
@@ -356,7 +372,9 @@ class Retriever:
         sparse = self.sparse
         if not self.embedder.gives_token_states:
             vectors = self.embedder.embed_queries([t for _, t in texts])
-            return Query(_leaning(vectors, history), None, lambda: _sparse_query(sparse, lexical))
+            return Query(
+                _leaning(vectors, history, question), None, lambda: _sparse_query(sparse, lexical)
+            )
         # the raw question joins the pass where the head runs on these states and the sparse
         # channel weighs: in the question's own language (not Indonesian over Indonesian) or in
         # an index that holds other languages too
@@ -376,7 +394,7 @@ class Retriever:
             return as_map(sparse.from_token_states([raw])[0])
 
         return Query(
-            _leaning(vectors, history),
+            _leaning(vectors, history, question),
             states[0],
             from_this_pass if own else lambda: _sparse_query(sparse, lexical),
         )

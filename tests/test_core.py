@@ -108,6 +108,16 @@ def test_follow_up_question_uses_the_history(assistant: Assistant) -> None:
     assert any(RAKYAT_RUSIA in c.text for c in answer.citations)
 
 
+def test_a_follow_up_of_question_words_alone_asks_what_the_previous_one_asked(
+    assistant: Assistant,
+) -> None:
+    """ "Kapan?" (when?) after a question on Biden's promise cited Peskov's words first when it
+    leaned on it as other follow-ups do (``retrieval.BARE_FOLLOW_UP_WEIGHT``)."""
+    answer = assistant.ask("Kapan?", history=["Apa yang dijanjikan Biden?"])
+    best = max(answer.citations, key=lambda c: c.score)
+    assert best.text.startswith("Biden berjanji pada hari Selasa")
+
+
 @pytest.mark.parametrize(
     ("previous", "follow_up"),
     [

@@ -12,6 +12,7 @@ from assistant.grounding import (
     is_follow_up,
     missing_names,
     question_names,
+    question_words_alone,
     referent,
     topic_start,
     topic_text,
@@ -197,6 +198,14 @@ def test_unspelled_names(
 )
 def test_asks_nothing(question: str, follow_up: bool, nothing: bool) -> None:
     assert asks_nothing(question, follow_up=follow_up) is nothing
+
+
+@pytest.mark.parametrize(
+    ("question", "alone"),
+    [("Why?", True), ("Kapan?", True), ("ok, when?", True), ("Why Moscow?", False), ("", True)],
+)
+def test_question_words_alone(question: str, alone: bool) -> None:
+    assert question_words_alone(question) is alone
 
 
 # -- known library bug (left failing on purpose) -------------------------------------
