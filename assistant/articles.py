@@ -13,7 +13,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import unescape as html_unescape
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -194,9 +194,12 @@ def make_title(text: str) -> str:
     """Title from the first line with text, cut to 120 characters, without Markdown's marks
     (a heading's #s, links, emphasis: ``markdown_text``), whatever the file type. A longer
     line is a paragraph: its first sentence is the title (a pasted text without a title was
-    titled "Harga cabai rawit ... pada hari Kamis. Kenaikan itu…")."""
+    titled "Harga cabai rawit ... pada hari Kamis. Kenaikan itu…"). A dateline that opens it
+    ("SEMARANG, March 12, 2025 —") is left out: it gives the date (``dateline_date``)."""
     for line in text.splitlines():
         line = " ".join(markdown_text(line.strip()).split())
+        if (dateline := _DATELINE.match(line)) and line[dateline.end() :].strip():
+            line = line[dateline.end() :].strip()
         if line:
             if len(line) > TITLE_MAX_CHARS and (sentences := split_sentences(line)):
                 line = sentences[0].text
@@ -348,10 +351,12 @@ def load_article(
 ) -> Article:
     """Read one article file (UTF-8, or cp1252 when that is clearly text).
 
-    ``source`` names the file in messages and in the article (default: the path), e.g. the
-    original name of an uploaded file kept under a temporary path.
+    ``source`` names the file in messages and in the article (default: the path as given in
+    messages, made absolute in the article), e.g. the original name of an uploaded file kept
+    under a temporary path.
     """
     name, file = source or str(path), Path(path)
+    kept = readable(source or str(file.absolute()))  # the source kept: found from any folder
     if not str(path).strip():
         raise ArticleError("an empty path was given. Give the path of an article file.")
     if not file.exists():
@@ -376,11 +381,13 @@ def load_article(
         from .web import article_from_html, decode_html
 
         html = decode_html(data) if b"\x00" not in data else None  # its <meta> charset
-        return article_from_html(html or _decode(data, name), source=name, title=title)
+        article = article_from_html(html or _decode(data, name), source=name, title=title)
+        return replace(article, source=kept)
     # a .txt file that holds Markdown is read as pasted text is: the same article from both
     # is one article, quoted without its markup
     markdown = True if file.suffix.lower() in MARKDOWN_SUFFIXES else None
-    return article_from_text(_decode(data, name), title=title, source=name, markdown=markdown)
+    article = article_from_text(_decode(data, name), title=title, source=name, markdown=markdown)
+    return replace(article, source=kept)
 
 
 def load_articles(

@@ -304,6 +304,18 @@ def test_folder_without_articles(tmp_path: Path) -> None:
     )
 
 
+def test_a_relative_path_is_kept_absolute_and_named_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`list --json` showed "arts/flood.txt", which says nothing from another folder."""
+    write(tmp_path, "arts/a.txt", EN_TEXT.encode())
+    write(tmp_path, "arts/empty.txt", b"")
+    monkeypatch.chdir(tmp_path)
+    assert load_article(Path("arts/a.txt")).source == str(tmp_path / "arts" / "a.txt")
+    with pytest.raises(ArticleError, match=r"^arts/empty\.txt: "):
+        load_article("arts/empty.txt")
+
+
 def test_undecodable_names_and_titles_become_readable(tmp_path: Path) -> None:
     # a file name or --title that is not UTF-8 reaches Python as lone surrogates, which
     # would make the kept article unreadable (JSON) and the tokenizer fail
@@ -418,6 +430,12 @@ LONG = "Kata " * 30  # 150 characters of five-letter words
         ),
         ("**Breaking**: __big__ `code` news\nBody", "Breaking: big code news"),
         ("snake_case_name and 2*3*4", "snake_case_name and 2*3*4"),
+        # a dateline gives the date, not the title
+        (
+            "JAKARTA, 8 Maret 2024 - Kementerian Kesehatan menambah vaksin.\nBody",
+            "Kementerian Kesehatan menambah vaksin.",
+        ),
+        ("GREENPORT, March 14, 2026 —", "GREENPORT, March 14, 2026 —"),
         # a paragraph: its first sentence
         (
             "Harga cabai rawit di Pasar Induk Kramat Jati naik menjadi 95.000 rupiah per "
