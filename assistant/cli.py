@@ -407,15 +407,18 @@ def _read_questions(file: Any) -> Iterator[tuple[str, list[str]]]:
         for n, line in enumerate(file, start=1):  # noqa: B007 (n names the line that fails)
             if not line.strip():
                 continue
+            row = None
             try:
                 row = json.loads(line)
                 q, h = row["question"], row.get("history", [])
                 if not isinstance(q, str) or not is_text_list(h):
                     raise TypeError
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
+                fields = ", ".join(map(repr, row)) if isinstance(row, dict) else ""
                 raise AssistantError(
                     f"line {n} of {file.name}: expected a JSON object with a 'question' "
-                    "string and an optional 'history' list of strings."
+                    "string and an optional 'history' list of strings"
+                    + (f" (its fields: {fields})." if fields else ".")
                 ) from None
             try:
                 check_question(q)

@@ -350,6 +350,13 @@ BAD_INPUT = [
         id="a bad line after a good one: nothing is answered",
     ),
     pytest.param(
+        ["ask", "--file", "{tmp}/misspelt-field.jsonl"],
+        1,
+        "Error: line 1 of {tmp}/misspelt-field.jsonl: expected a JSON object with a 'question' "
+        "string and an optional 'history' list of strings (its fields: 'qestion').",
+        id="a misspelt field is named",
+    ),
+    pytest.param(
         ["ask", "--file", "{tmp}/latin1.jsonl"],
         1,
         "Error: {tmp}/latin1.jsonl: not UTF-8 text. Save the file as UTF-8.",
@@ -448,6 +455,7 @@ def test_bad_input(tmp_path: Path, invoke: Invoke, args: list[str], code: int, e
     (tmp_path / "bad-second-line.jsonl").write_text(
         json.dumps({"question": PESKOV_EN}) + "\nnot json\n"
     )
+    (tmp_path / "misspelt-field.jsonl").write_text(json.dumps({"qestion": PESKOV_EN}) + "\n")
     (tmp_path / "latin1.jsonl").write_bytes('{"question": "Café?"}\n'.encode("latin-1"))
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "one.txt").write_text(BRIDGE_TEXT)
