@@ -152,6 +152,8 @@ class Evidence:
     article: StoredArticle
     sentence: Sentence
     score: float
+    tokens: float | None = None
+    """Its token match with the question (``token_match``), where the reordering took it."""
 
 
 class Query:
@@ -586,7 +588,11 @@ class Retriever:
         for i, m in zip(weighed, match - match.mean(), strict=True):
             new[i] += weights[i] * float(m)
         order = sorted(range(len(top)), key=lambda i: (-new[i], *_rank(top[i])[1:]))
-        moved = [replace(top[i], score=top[rank].score) for rank, i in enumerate(order)]
+        matched = dict(zip(weighed, match.tolist(), strict=True))
+        moved = [
+            replace(top[i], score=top[rank].score, tokens=matched.get(i))
+            for rank, i in enumerate(order)
+        ]
         return moved + evidence[len(top) :]
 
 
