@@ -21,8 +21,8 @@ bfloat16 (an AVX512-VNNI Xeon) OpenVINO runs in fp32, 1.1 times torch fp32, and 
 int8 2.0 times; int8 is not the default there all the same: its vectors depend on the batch a
 text is in (below), which the one pass of a question relies on not to happen, and they cost
 retrieval (qa_xling test on that machine, hit@1 / hit@3: English questions 0.703 / 0.866
-against 0.720 / 0.869 with exact vectors, Indonesian ones 0.725 / 0.865 against 0.729 /
-0.888). ``ASSISTANT_BACKEND=onnx-int8`` still chooses it, for faster indexing.
+against 0.723 / 0.869 in OpenVINO fp32, Indonesian ones 0.725 / 0.865 against 0.727 /
+0.883). ``ASSISTANT_BACKEND=onnx-int8`` still chooses it, for faster indexing.
 
 Fusing attention and layer norms with ONNX Runtime's transformer optimiser before quantising was
 tried and dropped: it quantised the fused attention too and ran slower on these short texts.
@@ -41,9 +41,9 @@ With ONNX Runtime the activations are quantised per batch (dynamic quantisation)
 vector depends slightly on the texts it is batched with (cosine 0.997 between a sentence
 embedded alone and in an article's batch); the same article always gives the same batches.
 
-Measured on this project's 2-core machine (512 news sentences, batch 32, best of 3, see
-``docs/benchmarks.md``): OpenVINO bfloat16 3.7 times torch fp32, ONNX Runtime int8 2.6 times,
-cosine to fp32 0.99999 and 0.9967.
+Measured on the 2-core AMX machine of the earlier sessions (512 news sentences, batch 32, best
+of 3, see ``docs/benchmarks.md``): OpenVINO bfloat16 3.7 times torch fp32, ONNX Runtime int8 2.6
+times, cosine to fp32 0.99999 and 0.9967.
 """
 
 from __future__ import annotations
