@@ -100,22 +100,24 @@ def import_openvino() -> Any:
 
 
 @functools.cache
-def openvino_runs() -> bool:
-    """Whether OpenVINO is installed and its CPU plugin loads here."""
-    try:
-        return "CPU" in import_openvino().Core().available_devices
-    except Exception:  # not installed, or no CPU plugin: the portable backend is used
-        return False
-
-
-@functools.cache
-def cpu_has_bf16() -> bool:
-    """Whether OpenVINO is installed and reports native bfloat16 for this CPU."""
+def _cpu_capabilities() -> tuple[str, ...] | None:
+    """What OpenVINO's CPU plugin reports this CPU computes natively ("FP32", "BF16" ...), or
+    ``None`` where OpenVINO is not installed or its CPU plugin does not load."""
     try:
         ov = import_openvino()
-        return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        return tuple(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
     except Exception:  # not installed, or no CPU plugin: the portable backend is used
-        return False
+        return None
+
+
+def openvino_runs() -> bool:
+    """Whether OpenVINO is installed and its CPU plugin loads here."""
+    return _cpu_capabilities() is not None
+
+
+def cpu_has_bf16() -> bool:
+    """Whether OpenVINO is installed and reports native bfloat16 for this CPU."""
+    return "BF16" in (_cpu_capabilities() or ())
 
 
 def onnx_cache_folder(model_path: str, cache_dir: Path, backend: str = "onnx-int8") -> Path:
