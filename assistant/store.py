@@ -28,7 +28,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -404,15 +404,20 @@ class Store:
         sentences: Sequence[Sentence],
         *,
         sparse: Sequence[SparseVector] = (),
+        vectors: np.ndarray | None = None,
         progress: Progress | None = None,
         added: str = "",
     ) -> StoredArticle | None:
         """Embed and store an article's sentences and chunks; the text file commits it.
         ``None`` when the article is indexed already (by another process meanwhile).
 
-        ``added`` keeps the date of an article that is re-indexed (default: now)."""
+        ``vectors``: the sentences' passage vectors, where a pass computed them already (the
+        one that gave their sparse vectors); else the store embeds them. ``added`` keeps the
+        date of an article that is re-indexed (default: now)."""
         if sparse and len(sparse) != len(sentences):
             raise ValueError("one sparse vector per sentence is needed")
+        if vectors is not None and len(vectors) != len(sentences):
+            raise ValueError("one vector per sentence is needed")
         chunks = group_chunks(sentences)
         added = added or datetime.now(UTC).isoformat(timespec="seconds")
         stored = StoredArticle(article, tuple(sentences), chunks, added, tuple(sparse))
@@ -442,16 +447,22 @@ class Store:
             marker = self.index_dir / "pending" / article.id
             marker.parent.mkdir(exist_ok=True)
             marker.touch()
-            for name, records in ((SENTENCES, sentence_records), (CHUNKS, chunk_records)):
-                for i in range(0, len(records), _ADD_BATCH):
-                    batch = records[i : i + _ADD_BATCH]
-                    ids, texts, metas = (list(x) for x in zip(*batch, strict=True))
-                    with self._lock:  # one batch at a time: answers get their turn between
-                        store = self._vectorstore(name)
-                        self._guard(store.add_texts, texts, metadatas=metas, ids=ids)
-                    done += len(batch)
-                    if progress:
-                        progress(done, total)
+            known = (
+                self.embedder.given_passages([s.text for s in sentences], vectors)
+                if vectors is not None
+                else nullcontext()
+            )
+            with known:
+                for name, records in ((SENTENCES, sentence_records), (CHUNKS, chunk_records)):
+                    for i in range(0, len(records), _ADD_BATCH):
+                        batch = records[i : i + _ADD_BATCH]
+                        ids, texts, metas = (list(x) for x in zip(*batch, strict=True))
+                        with self._lock:  # one batch at a time: answers get their turn between
+                            store = self._vectorstore(name)
+                            self._guard(store.add_texts, texts, metadatas=metas, ids=ids)
+                        done += len(batch)
+                        if progress:
+                            progress(done, total)
             self.texts_dir.mkdir(parents=True, exist_ok=True)
             _atomic_write(self.texts_dir / f"{article.id}.json", json.dumps(stored.to_json()))
             marker.unlink()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.retrieval import Retriever, channel_weights
 from assistant.sparse import sparse_cosine
-from assistant.store import StoredArticle
+from assistant.store import SENTENCES, StoredArticle, sentence_id
 
 QUESTION = "What did Peskov say about sanctions?"
 
@@ -70,6 +71,23 @@ def test_stored_article_keeps_sparse_vectors(assistant) -> None:
     stored = assistant.articles()[0]
     assert len(stored.sparse) == len(stored.sentences)
     assert StoredArticle.from_json(stored.to_json()) == stored
+
+
+def test_one_pass_gives_each_sentence_its_vector_and_its_sparse_vector(
+    assistant, embedder, sparse_encoder
+) -> None:
+    """At indexing, the pass over a sentence with the passage prompt gives both its stored
+    vector and its sparse vector (the head on its token states without the prompt's)."""
+    article = assistant.articles()[0]
+    texts = [s.text for s in article.sentences]
+    states = embedder.prompted_token_states([("passage", t) for t in texts])
+    for got, want in zip(article.sparse, sparse_encoder.from_token_states(states), strict=True):
+        assert sparse_cosine(dict(zip(*want, strict=True)), got) > 0.999
+    ids = [sentence_id(article.id, s.index) for s in article.sentences]
+    stored = assistant.store.vectors(SENTENCES, ids)
+    expected = embedder.embed_passages(texts)
+    for i, sid in enumerate(ids):
+        np.testing.assert_allclose(stored[sid], expected[i], atol=1e-4)
 
 
 @pytest.mark.parametrize(

@@ -257,6 +257,43 @@ def test_search_filters_by_article(filled: Filled, embedder: Embedder) -> None:
     assert hits[0][2] == pytest.approx(1.0, abs=5e-3)
 
 
+def test_add_stores_the_sentence_vectors_it_is_given(store: Store, embedder: Embedder) -> None:
+    """Vectors a pass computed already (with the sentences' sparse vectors) are stored as
+    given, not embedded again; the chunks are embedded as usual."""
+    article, sentences = make(ID_TEXT)
+    own = embedder.embed_passages([s.text for s in sentences])
+    given = np.roll(own, 1, axis=0)  # each sentence handed its neighbour's vector
+    progress: list[tuple[int, int]] = []
+
+    stored = store.add(
+        article,
+        sentences,
+        vectors=given,
+        progress=lambda done, total: progress.append((done, total)),
+    )
+
+    assert stored is not None
+    vectors = store.vectors(SENTENCES, sentence_ids(stored))
+    for s in sentences:
+        np.testing.assert_allclose(vectors[sentence_id(article.id, s.index)], given[s.index])
+    chunks = store.vectors(CHUNKS, chunk_ids(stored))
+    expected = embedder.embed_passages([article.text[c.start : c.end] for c in stored.chunks])
+    for c in stored.chunks:
+        cid = chunk_id(article.id, c.index)
+        np.testing.assert_allclose(chunks[cid], expected[c.index], atol=1e-4)
+    assert progress == [(8, 10), (10, 10)]
+    # once stored, the LangChain view embeds those texts again
+    again = np.asarray(embedder.serialised.embed_documents([sentences[0].text]))
+    np.testing.assert_allclose(again[0], own[0], atol=1e-4)
+
+
+def test_add_refuses_a_vector_count_that_is_not_the_sentences(store: Store) -> None:
+    article, sentences = make(ID_TEXT)
+    with pytest.raises(ValueError, match="one vector per sentence"):
+        store.add(article, sentences, vectors=np.zeros((3, DIMENSION), np.float32))
+    assert article.id not in store
+
+
 def test_vectors_of_no_ids(store: Store) -> None:
     assert store.vectors(SENTENCES, []) == {}
 
