@@ -253,9 +253,10 @@ class _SerialEmbeddings:
         self._lock = lock
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        given = self._embedder._given
-        if texts and all(text in given for text in texts):
-            return [given[text] for text in texts]
+        given = self._embedder._given  # another add may change it meanwhile: one get a text
+        found = [v for v in (given.get(text) for text in texts) if v is not None]
+        if texts and len(found) == len(texts):
+            return found
         inner = self._embedder.langchain  # loads the model first, outside the lock
         with self._lock:
             return inner.embed_documents(texts)

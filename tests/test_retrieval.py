@@ -240,9 +240,11 @@ def test_token_match_finds_the_sentence_that_says_what_is_asked(embedder) -> Non
 def test_token_match_reorders_the_best_sentences_only_across_languages(
     assistant: Assistant,
 ) -> None:
-    """Across languages the sentence about the withdrawal goes first; the three best keep the
-    scores of their ranks (the threshold and the margin are unchanged). Within a language
-    nothing moves."""
+    """Across languages the three best are reordered: a sentence that matches the question's
+    tokens better goes first, and the three keep the scores of their ranks (the threshold and
+    the margin are unchanged). Within a language nothing moves. (Which sentence wins depends
+    on the retrieval's other channels: see docs/benchmarks.md, "One pass per sentence at
+    indexing".)"""
     plain = Retriever(
         assistant.store, assistant.embedder, sparse=assistant.sparse, token_match=False
     )
@@ -251,9 +253,11 @@ def test_token_match_reorders_the_best_sentences_only_across_languages(
 
     before = plain.retrieve(WITHDRAWAL_EN, lang="en", limit=5)
     after = matched.retrieve(WITHDRAWAL_EN, lang="en", limit=5)
-    assert "penarikan sebagian pasukannya" not in before[0].sentence.text
-    assert "penarikan sebagian pasukannya" in after[0].sentence.text
+    assert [e.sentence.index for e in after[:3]] != [e.sentence.index for e in before[:3]]
     assert {e.sentence.index for e in after[:3]} == {e.sentence.index for e in before[:3]}
+    matched_by_index = {e.sentence.index: e.tokens for e in after[:3]}
+    assert all(value is not None for value in matched_by_index.values())
+    assert matched_by_index[after[0].sentence.index] > matched_by_index[before[0].sentence.index]
     assert [e.score for e in after] == [e.score for e in before]
     assert after[3:] == before[3:]
 
