@@ -3,6 +3,7 @@ without reading every article."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,6 +18,7 @@ from assistant.retrieval import (
     Evidence,
     KeywordIndex,
     Retriever,
+    keyword_tokens,
     leaned_on,
     lexical_query,
     token_match,
@@ -92,6 +94,34 @@ def test_a_damaged_keyword_index_is_built_again(
     assert fresh.scores(PESKOV_ID) == pytest.approx(expected)
     mended = Bm25Index.load(folder)  # saved again by the fresh index
     assert mended is not None and len(mended.ids) == len(assistant.articles()[0].sentences)
+
+
+def test_an_index_kept_by_an_earlier_version_is_built_again(assistant: Assistant, embedder) -> None:
+    """Kept before the keyword words lost their "-nya": a list of ids alone."""
+    expected = assistant.retriever.keywords.scores(PESKOV_ID)
+    folder = assistant.store.index_dir / "keywords" / assistant.store.generation
+    ids = json.loads((folder / "sentences.json").read_text())["ids"]
+    (folder / "sentences.json").write_text(json.dumps(ids))
+    assert Bm25Index.load(folder) is None
+    fresh = KeywordIndex(Store(assistant.store.index_dir, embedder))
+    assert fresh.scores(PESKOV_ID) == pytest.approx(expected)
+    assert Bm25Index.load(folder) is not None  # built again and kept in the new format
+
+
+def test_keyword_words_match_without_the_indonesian_nya() -> None:
+    assert keyword_tokens("Kantor berita TASS mengutip ucapannya, katanya.") == [
+        "kantor", "berita", "tass", "mengutip", "ucapan", "kata",
+    ]  # fmt: skip
+    # "-nya" that belongs to the word (after two letters) stays
+    assert keyword_tokens("Hanya Kenya punya") == ["hanya", "kenya", "punya"]
+
+
+def test_the_keyword_channel_finds_a_word_with_its_clitic(assistant: Assistant) -> None:
+    """The shipped article's TASS sentence says "mengutip ucapannya" (quoted his words)."""
+    scores = assistant.retriever.keywords.scores("ucapan Peskov dikutip")
+    article = assistant.articles()[0]
+    best = max(scores, key=scores.__getitem__)
+    assert "ucapannya" in article.sentences[best[1]].text
 
 
 def test_a_read_only_index_still_answers(
