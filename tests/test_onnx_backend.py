@@ -204,3 +204,35 @@ def test_token_spans_are_the_same_with_every_backend(exported, torch_embedder) -
     ):
         assert len(text_spans) == len(states)
         assert "".join(text[a:b] for a, b in text_spans) == text
+
+
+def test_batches_group_texts_of_similar_length() -> None:
+    """An article's sentences run from a few tokens to a hundred: each batch is padded to its
+    longest, so a much shorter text starts a batch of its own (a small fake tokenizer and
+    runtime; the real ones are above)."""
+    from types import SimpleNamespace
+
+    from assistant.onnx_backend import _BUCKET, OnnxEncoder
+
+    shapes: list[tuple[int, int]] = []
+
+    def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        shapes.append(ids.shape)
+        return np.zeros((*ids.shape, 2), np.float32)
+
+    encoder = OnnxEncoder.__new__(OnnxEncoder)
+    encoder.tokenizer = SimpleNamespace(
+        encode_batch=lambda texts, **_: [SimpleNamespace(ids=list(range(len(t)))) for t in texts]
+    )
+    encoder.runtime = SimpleNamespace(run=run, pad_to=16)
+    encoder.pad_id = 1
+    lengths = [100, 12, 80, 76, 30, 95, 28, 5, 90, 74]
+    texts = ["x" * n for n in lengths]
+    batches = list(encoder._batches(texts, batch_size=3))
+    rows = [[lengths[i] for i in positions] for positions, _, _ in batches]
+    assert rows == [[100, 95, 90], [80, 76, 74], [30, 28], [12], [5]]
+    assert all(min(r) >= _BUCKET * max(r) for r in rows)
+    assert sorted(i for positions, _, _ in batches for i in positions) == list(range(10))
+    assert shapes == [(3, 112), (3, 80), (2, 32), (1, 12), (1, 5)]  # lone texts unpadded
+    for positions, _, mask in batches:
+        assert [int(m.sum()) for m in mask] == [lengths[i] for i in positions]
