@@ -104,8 +104,9 @@ _NYA = re.compile(r"(?<=\w{3})nya$")
 """Indonesian "-nya" (his, her, its, the) after at least three letters: the clitic that is
 seldom part of a word itself (words end in "-nya" that are no clitic mostly after two letters:
 "hanya", "punya"; stripping "-lah" would turn "masalah" into "masa", "-kah" "langkah" into
-"lang"). Dev, fresh indexes: qa_id 0.693 / 0.879 -> 0.692 / 0.880, qa_id_unanswerable
-10.2% abstained either way, qa_en and qa_xling (both directions) the same hit@1 and hit@3; it puts
+"lang"). Dev: qa_id 0.693 / 0.879 -> 0.692 / 0.880, qa_id_unanswerable 10.2% abstained
+either way, qa_en the same (each a kept index, its keyword index built again), qa_xling both
+directions the same hit@1 and hit@3 (fresh indexes); it puts
 "“Ini akan sangat keren,” kantor berita TASS mengutip ucapannya." among the citations for
 "Siapa yang mengutip ucapan Peskov?" (5th before)."""
 _KEYWORDS = "keywords"
