@@ -361,25 +361,23 @@ class OnnxEncoder:
         """(positions, token states, attention mask) per batch, longest texts first; a batch
         holds at most ``batch_size`` texts, none shorter than ``_BUCKET`` of its longest."""
         encoded = self.tokenizer.encode_batch(texts, add_special_tokens=True)
-        order = sorted(range(len(texts)), key=lambda i: -len(encoded[i].ids))
+        lengths = [len(e.ids) for e in encoded]
         batches: list[list[int]] = []
-        for i in order:
-            batch = batches[-1] if batches else []
-            fits = len(encoded[i].ids) >= _BUCKET * len(encoded[batch[0]].ids) if batch else False
-            if fits and len(batch) < batch_size:
-                batch.append(i)
+        for i in sorted(range(len(texts)), key=lambda i: -lengths[i]):
+            last = batches[-1] if batches else []
+            if last and len(last) < batch_size and lengths[i] >= _BUCKET * lengths[last[0]]:
+                last.append(i)
             else:  # full, or its padding to the batch's longest would cost too much
                 batches.append([i])
         for rows in batches:
-            width = len(encoded[rows[0]].ids)
+            width = lengths[rows[0]]
             if len(rows) > 1:  # one text (a question, a word) is fastest unpadded
                 width = -(-width // self.runtime.pad_to) * self.runtime.pad_to
             ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
-                n = len(encoded[i].ids)
-                ids[r, :n] = encoded[i].ids
-                mask[r, :n] = 1
+                ids[r, : lengths[i]] = encoded[i].ids
+                mask[r, : lengths[i]] = 1
             yield rows, self.runtime.run(ids, mask), mask
 
     def encode(
