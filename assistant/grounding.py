@@ -255,7 +255,11 @@ class Vocabulary:
         (``__init__``) or no common word (``COMMON_WORD``): "Ridwan Kamil" was taken for
         mentioned by "kami" (we), "Kota" by "kata" (said), "Dewan" by "depan" (next). The rare
         words of a question without capitals (``question_names``) are often typos of common
-        ones ("dengak": dengan); on qa_id dev the rule would stop 2 such questions."""
+        ones ("dengak": dengan); on qa_id dev the rule would stop 2 such questions. A name
+        of words joined by hyphens is mentioned when each of them is (LC-34, Saffir-Simpson)."""
+        parts = [p for p in name.strip("'-").split("-") if p]
+        if len(parts) > 1:  # LC-34, Saffir-Simpson: the words are read one by one (``_WORD``)
+            return all(self.mentions(p) for p in parts)
         strict = name[:1].isupper()  # a typo of a question without capitals may be of any word
         acronym = name.isupper() and name.isalpha()
         name = name.lower().strip("'-")

@@ -135,6 +135,24 @@ def test_an_abbreviation_or_a_plural_mentions_the_name() -> None:
         assert not vocabulary.mentions(name), name
 
 
+def test_a_name_joined_by_hyphens_is_mentioned_by_its_words() -> None:
+    """The words of a text are read one by one, so "LC-34" was never found as it is written,
+    and a question naming it abstained over the passage that spells it."""
+    vocabulary = Vocabulary(
+        [
+            "A test would simulate a launch countdown on LC-34 and a flight of AS-206.",
+            "The Saffir–Simpson scale, by Al-Muwaffaq.",
+        ]
+    )
+    for name in ("LC-34", "AS-206", "Saffir-Simpson", "Al-Muwaffaq"):
+        assert vocabulary.mentions(name), name
+    # each of its words must be there: another number, or a word the texts never write
+    for name in ("LC-35", "AS-999", "Saffir-Jones", "Al-Zahrawi"):
+        assert not vocabulary.mentions(name), name
+    assert missing_names("What was simulated on the LC-34?", vocabulary) == []
+    assert missing_names("What was simulated on the LC-39?", vocabulary) == ["LC-39"]
+
+
 def test_empty_vocabulary_mentions_nothing() -> None:
     vocabulary = Vocabulary([])
     assert vocabulary.words == set()
