@@ -28,6 +28,9 @@ _CANDIDATE = re.compile(r"(?<![.?!…])(?P<term>[.?!…]++)(?P<close>[”\"’')
 _NEXT_WORD = re.compile(r"\w+")
 # Dotted abbreviations and initials: U.S., J.K., S.H., M.Sc., S.Kom., a.n., e.g., Ph.D.
 _DOTTED = re.compile(r"[A-Za-z]{1,2}(?:\.[A-Za-z]{1,3})+")
+# Initials quoted as a name's short form, up to the closing quote: "J. J." (anchored at the end)
+_QUOTED_INITIALS = re.compile(r"(?<=[“\"])(?:[A-Z]\. ?)+[A-Z]\.[”\"]\Z")
+_INITIALS_REACH = 24
 _OPENERS = frozenset("“\"‘'([")
 _LEADING_PUNCT = "([{“\"‘'"
 
@@ -40,6 +43,7 @@ _NEVER_FINAL = frozenset(
     Mt Ave Pres Supt Insp Vol vol Fig fig pp v
     Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Agu Agt Okt Des
     Bpk Sdr Sdri Tn Ny Nn Jl Jln Gg Kec Kab Kel Prov Ir Drs Dra Hj Moh Muh Abd Pol Kol Rp
+    DR PT KH
     yth Yth dr drg hlm jl jln bpk sdr
     """.split()
 )
@@ -84,6 +88,9 @@ def _is_boundary(text: str, m: re.Match[str], line_start: int, line_end: int) ->
         # An ellipsis only ends a sentence when something sentence-like follows it.
         return _starts_sentence(nxt)
     if close:
+        near = max(line_start, m.end() - _INITIALS_REACH)  # a bounded look back: linear
+        if nxt.isupper() and _QUOTED_INITIALS.search(text, near, m.end()):
+            return False  # a name's initials in quotes: Jeffrey Jacob "J. J." Abrams
         if nxt.islower():
             after = _NEXT_WORD.match(text, nxt_pos.start(), line_end)
             return after is None or after.group().lower() not in _ATTRIBUTION

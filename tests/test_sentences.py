@@ -284,6 +284,27 @@ LAYOUT = [
         ],
         id="versus-et-al-genus",
     ),
+    pytest.param(
+        'Jeffrey Jacob "J. J." Abrams lahir 1966. Dia berkata "Saya setuju." Lalu pergi. '
+        'He said "I like the U.S." Then he left.',
+        [
+            'Jeffrey Jacob "J. J." Abrams lahir 1966.',
+            'Dia berkata "Saya setuju."',
+            "Lalu pergi.",
+            'He said "I like the U.S."',
+            "Then he left.",
+        ],
+        id="initials-in-quotes",
+    ),
+    pytest.param(
+        "Rektornya Prof. DR. Abraham Tanuseputra. "
+        "Direktur PT. Maju Jaya dan KH. Ahmad Dahlan hadir.",
+        [
+            "Rektornya Prof. DR. Abraham Tanuseputra.",
+            "Direktur PT. Maju Jaya dan KH. Ahmad Dahlan hadir.",
+        ],
+        id="titles-in-capitals",
+    ),
 ]
 
 
