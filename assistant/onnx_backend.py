@@ -7,22 +7,30 @@ module does the same job with torch's exporter, ONNX Runtime (installed anyway: 
 on it) and OpenVINO's runtime:
 
 1. export the model's transformer to ONNX (eager attention: plain operators);
-2. for ``onnx-int8``: quantise the weights of its matrix products and its word-embedding table
-   to int8 per output channel (dynamic quantisation of the activations); ONNX Runtime fuses the
-   rest (layer norms, GELU) when it loads the file. The int8 embedding table keeps the file at
-   118 MB (407 MB with it in fp32), which loads in 0.2 s instead of 0.9 s: a cold start pays it;
+2. for ``onnx-int8``: its products by weight matrices in int8, the weights quantised per output
+   column and the activations per token (``_per_token_int8``), and its word-embedding table
+   in int8 (ONNX Runtime's quantiser); ONNX Runtime fuses the rest (layer norms, GELU) when it
+   loads the file. The int8 embedding table keeps the file at 118 MB (407 MB with it in fp32),
+   which loads in 0.2 s instead of 0.9 s: a cold start pays it;
 3. for ``openvino``: convert the ONNX file to OpenVINO's format with fp16 weights (235 MB) and
-   run it in bfloat16 on CPUs that have AMX or AVX512-BF16, in fp32 elsewhere, one batch at a
-   time on all cores (OpenVINO's LATENCY hint; see ``_OPENVINO_HINT``).
+   run it in bfloat16 on CPUs that have AMX or AVX512-BF16, one batch at a time on all cores
+   (OpenVINO's LATENCY hint; see ``_OPENVINO_HINT``).
 
 ``auto`` (the default) picks OpenVINO wherever it runs: bfloat16 keeps the fp32 vectors (cosine
 0.99999) and was 3.7 times torch fp32 on a CPU with AMX (int8 2.6 times). On a CPU without
-bfloat16 (an AVX512-VNNI Xeon) OpenVINO runs in fp32, 1.1 times torch fp32, and ONNX Runtime
-int8 2.0 times; int8 is not the default there all the same: its vectors depend on the batch a
-text is in (below), which the one pass of a question relies on not to happen, and they cost
-retrieval (qa_xling test on that machine, hit@1 / hit@3: English questions 0.703 / 0.866
-against 0.723 / 0.869 in OpenVINO fp32, Indonesian ones 0.725 / 0.865 against 0.727 /
-0.883). ``ASSISTANT_BACKEND=onnx-int8`` still chooses it, for faster indexing.
+bfloat16 (an AVX512-VNNI Xeon) OpenVINO runs in fp32, 1.3 times torch fp32, and int8 2.0 times
+with the same retrieval on dev; int8 indexes 1.2 times as fast there with 30% less memory
+(``ASSISTANT_BACKEND=onnx-int8``), but it is not the default: its vectors are not fp32's, and
+one of the first article's questions, whose answer scores within 0.0004 of the third
+citation, falls to the fourth (see docs/benchmarks.md, "int8 per token").
+
+The activations are quantised per token, so a text's vector is the same in any batch, which
+the one pass of a question (its vector and its raw tokens together) relies on. ONNX Runtime's
+own dynamic quantisation, used until then, scaled a whole batch by its largest activation: a
+text's vector moved with its batch (cosine 0.997 between a sentence alone and in a batch) and
+it retrieved worse (qa_xling test, hit@1 / hit@3: English questions 0.703 / 0.866 against
+0.723 / 0.869 in fp32). Per token, the vectors are at cosine 0.9993 to fp32 (0.9987 at the
+lowest) and run at 0.8 times the per-batch version's speed.
 
 Fusing attention and layer norms with ONNX Runtime's transformer optimiser before quantising was
 tried and dropped: it quantised the fused attention too and ran slower on these short texts.
@@ -36,14 +44,6 @@ the runtime and numpy alone: importing sentence-transformers, transformers and t
 longer (about 7 s here) than answering a question, so a cold start skips them. The vectors are
 the sentence-transformers pipeline's (the tests compare them); :class:`OnnxEmbeddings` is the
 LangChain ``Embeddings`` view of the same encoder.
-
-With ONNX Runtime the activations are quantised per batch (dynamic quantisation), so a text's
-vector depends slightly on the texts it is batched with (cosine 0.997 between a sentence
-embedded alone and in an article's batch); the same article always gives the same batches.
-
-Measured on the 2-core AMX machine of the earlier sessions (512 news sentences, batch 32, best
-of 3, see ``docs/benchmarks.md``): OpenVINO bfloat16 3.7 times torch fp32, ONNX Runtime int8 2.6
-times, cosine to fp32 0.99999 and 0.9967.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ EXPORTED = ("openvino", "onnx-int8")
 """The backends that run an export of the network (this module) instead of torch."""
 
 _FORMAT_VERSION = 4  # bump when the exported files change, so caches are rebuilt
+_BACKEND_VERSIONS = {"onnx-int8": 5}  # a backend's own files changed: only its cache is rebuilt
 _FILES = {"onnx-int8": "model-int8.onnx", "openvino": "model.xml"}
 _FOLDERS = {"onnx-int8": "onnx", "openvino": "openvino"}
 _RUNTIME = "runtime.json"
@@ -123,7 +124,7 @@ def cpu_has_bf16() -> bool:
 def onnx_cache_folder(model_path: str, cache_dir: Path, backend: str = "onnx-int8") -> Path:
     """Where the export of a model (a folder or a hub name) for ``backend`` is cached."""
     where = Path(model_path).expanduser().resolve() if os.path.isdir(model_path) else model_path
-    key = f"{_FORMAT_VERSION}:{where}"
+    key = f"{_BACKEND_VERSIONS.get(backend, _FORMAT_VERSION)}:{where}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     name = Path(model_path.rstrip("/")).name or "model"
     return cache_dir / _FOLDERS[backend] / f"{name}-{digest}"
@@ -233,23 +234,114 @@ def _export(st: Any, tmp: Path, backend: str) -> None:
 
 
 def _quantise(exported: Path, target: Path) -> None:
-    """ONNX Runtime's dynamic int8 quantisation of the matrix products and the word table."""
+    """int8 matrix products with each token's activations quantised on their own
+    (``_per_token_int8``), then ONNX Runtime's int8 word table (weights only)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    per_token = exported.with_name("per-token.onnx")
+    onnx.save(_per_token_int8(onnx.load(str(exported))), str(per_token))
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)  # the quantiser logs advice meant for its developers
     try:
         quantize_dynamic(
-            str(exported),
+            str(per_token),
             str(target),
             weight_type=QuantType.QInt8,
             per_channel=True,
-            op_types_to_quantize=["MatMul", "Gather"],  # Gather: the 250k-word embedding table
+            op_types_to_quantize=["Gather"],  # the 250k-word embedding table
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     finally:
         logging.disable(previous)
+
+
+def _per_token_int8(model: Any) -> Any:
+    """``model`` with each product by a weight matrix (``MatMul`` of a 2-D initializer) done in
+    int8: the weights quantised per output column, the activations per token (a row's largest
+    magnitude is 127), so a token's result depends on that token alone and a text's vector is
+    the same in any batch. ONNX Runtime's dynamic quantisation scales a whole batch by its
+    largest activation instead: a text's vector moved with its batch (cosine 0.997 between a
+    sentence alone and in a batch) and it retrieved worse. Products that read the same input
+    (a layer's query, key and value) share its quantisation.
+
+    Per token: ``QuantizeLinear`` along the rows of the activations reshaped to 2-D (an offset
+    of 128 makes them unsigned, the operand ONNX Runtime's int8 kernels take), then
+    ``MatMulIntegerToFloat`` with the weights' scales, times the row's scale."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    weights = {t.name: t for t in graph.initializer}
+    added = [
+        numpy_helper.from_array(np.array(value, dtype), name)
+        for name, value, dtype in (
+            ("pt_inv127", 1 / 127, np.float32),
+            ("pt_tiny", 1e-8, np.float32),
+            ("pt_offset", 128, np.uint8),
+            ("pt_one", 1.0, np.float32),
+            ("pt_axis1", [1], np.int64),
+            ("pt_first", [0], np.int64),
+            ("pt_last", [-1], np.int64),
+        )
+    ]
+    nodes: list[Any] = []
+    quantised: dict[str, str] = {}  # input name -> prefix of its quantised form
+    node = helper.make_node
+    for op in graph.node:
+        weight = weights.get(op.input[1]) if op.op_type == "MatMul" else None
+        if weight is None or len(weight.dims) != 2:
+            nodes.append(op)
+            continue
+        w = numpy_helper.to_array(weight).astype(np.float32)
+        scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / 127
+        w8 = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+        x = op.input[0]
+        if x not in quantised:
+            q = quantised[x] = f"pt_in{len(quantised)}_"
+            added.append(numpy_helper.from_array(np.array([-1, w.shape[0]], np.int64), q + "2d"))
+            nodes += [
+                node("Reshape", [x, q + "2d"], [q + "rows"]),
+                node("Abs", [q + "rows"], [q + "abs"]),
+                node("ReduceMax", [q + "abs"], [q + "max"], axes=[1], keepdims=0),
+                node("Max", [q + "max", "pt_tiny"], [q + "max1"]),
+                node("Mul", [q + "max1", "pt_inv127"], [q + "scale"]),
+                node("Shape", [q + "scale"], [q + "n"]),
+                node("Expand", ["pt_offset", q + "n"], [q + "offsets"]),
+                node(
+                    "QuantizeLinear", [q + "rows", q + "scale", q + "offsets"], [q + "u8"], axis=0
+                ),
+                node("Unsqueeze", [q + "scale", "pt_axis1"], [q + "column"]),
+                node("Shape", [x], [q + "shape"]),
+                node("Slice", [q + "shape", "pt_first", "pt_last"], [q + "lead"]),
+            ]
+        q = quantised[x]
+        p = f"pt_mm{len(nodes)}_"
+        added += [
+            numpy_helper.from_array(w8, p + "w8"),
+            numpy_helper.from_array(scale.astype(np.float32), p + "wscale"),
+            numpy_helper.from_array(np.array([w.shape[1]], np.int64), p + "width"),
+        ]
+        nodes += [
+            node(
+                "MatMulIntegerToFloat",
+                [q + "u8", p + "w8", "pt_one", p + "wscale", "pt_offset"],
+                [p + "rows"],
+                domain="com.microsoft",
+            ),
+            node("Mul", [p + "rows", q + "column"], [p + "scaled"]),
+            node("Concat", [q + "lead", p + "width"], [p + "shape"], axis=0),
+            node("Reshape", [p + "scaled", p + "shape"], [op.output[0]]),
+        ]
+    used = {name for n in nodes for name in n.input}
+    kept = [t for t in graph.initializer if t.name in used]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(kept + added)
+    model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.checker.check_model(model)
+    return model
 
 
 _OPENVINO_HINT = "LATENCY"

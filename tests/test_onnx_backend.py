@@ -1,5 +1,6 @@
 """The exported backends: the embedding network exported to ONNX and run in OpenVINO (bfloat16
-where the CPU has it; the default on such CPUs) or int8 in ONNX Runtime (the default elsewhere)."""
+where the CPU has it, fp32 elsewhere; the default wherever OpenVINO runs) or in ONNX Runtime,
+int8 per token."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def test_exported_vectors_match_torch_fp32(exported, torch_embedder) -> None:
         assert ids == st.tokenize(["passage: " + text])["input_ids"][0].tolist()
     assert len(encoder.tokenizer.encode(long_text).ids) == st.max_seq_length
     # int8 moves the vectors a little; bfloat16 (or fp32 on CPUs without it) hardly at all
-    floor = 0.99 if backend == "onnx-int8" else 0.999
+    floor = 0.998 if backend == "onnx-int8" else 0.999
     for texts, embed in ((SENTENCES, "embed_passages"), (QUESTIONS, "embed_queries")):
         ours = getattr(embedder, embed)(texts)
         fp32 = getattr(torch_embedder, embed)(texts)
@@ -101,10 +102,8 @@ def test_batches_single_texts_and_threads_give_the_same_vectors(exported) -> Non
     texts = [f"{s} ({n})" for n in range(9) for s in SENTENCES]  # 45 texts, 12 batches of 4
     together = encoder.encode(texts, prompt_name="passage", batch_size=4)
     alone = np.vstack([encoder.encode([t], prompt_name="passage") for t in texts])
-    # ONNX Runtime quantises the activations per batch, so its vectors move a little with
-    # their batch; OpenVINO's hardly do
-    floor = 0.99 if backend == "onnx-int8" else 0.9999
-    assert ((together * alone).sum(axis=1)).min() > floor
+    # a text's vector does not depend on its batch (int8 quantises each token on its own)
+    assert ((together * alone).sum(axis=1)).min() > 0.9999
     with ThreadPoolExecutor(4) as pool:
         threaded = list(pool.map(lambda t: encoder.encode([t], prompt_name="passage"), texts))
     assert np.allclose(np.vstack(threaded), alone, atol=1e-6)
@@ -236,3 +235,43 @@ def test_batches_group_texts_of_similar_length() -> None:
     assert shapes == [(3, 112), (3, 80), (2, 32), (1, 12), (1, 5)]  # lone texts unpadded
     for positions, _, mask in batches:
         assert [int(m.sum()) for m in mask] == [lengths[i] for i in positions]
+
+
+def test_int8_quantises_each_token_on_its_own() -> None:
+    """``_per_token_int8`` on a small graph (a weight product, then a bias): results close to
+    fp32, and each token's the same whatever the other tokens of the batch are, even one a
+    thousand times larger (per-batch quantisation would flatten the small ones to zero)."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from assistant.onnx_backend import _per_token_int8
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(16, 8)).astype(np.float32)
+    bias = rng.normal(size=8).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"]), helper.make_node("Add", ["y", "b"], ["z"])],
+        "small",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "tokens", 16])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", "tokens", 8])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(bias, "b")],
+    )
+    model = _per_token_int8(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    assert "MatMul" not in [n.op_type for n in model.graph.node]
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return session.run(None, {"x": x.astype(np.float32)})[0]  # type: ignore[no-any-return]
+
+    x = rng.normal(size=(3, 5, 16)).astype(np.float32)
+    exact = x @ w + bias
+    cosines = (
+        (run(x) * exact).sum(-1) / np.linalg.norm(run(x), axis=-1) / np.linalg.norm(exact, axis=-1)
+    )
+    assert cosines.min() > 0.999
+    big = x.copy()
+    big[1:] *= 1000.0  # other texts of the batch, much larger
+    assert np.array_equal(run(big)[0], run(x)[0])
+    assert np.array_equal(run(x[:1])[0], run(x)[0])  # the first text alone
+    onnx.checker.check_model(model)
