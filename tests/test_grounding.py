@@ -120,6 +120,12 @@ def test_a_rare_word_or_a_name_spelt_closely_mentions_it() -> None:
     assert not Vocabulary(["Yang dimaksud dengan akhlak."]).mentions("Dengak")
 
 
+def assert_mentions(vocabulary: Vocabulary, names: str, not_names: str) -> None:
+    """Each of ``names`` (space-separated) is mentioned, none of ``not_names``."""
+    assert [n for n in names.split() if not vocabulary.mentions(n)] == []
+    assert [n for n in not_names.split() if vocabulary.mentions(n)] == []
+
+
 def test_an_abbreviation_or_a_plural_mentions_the_name() -> None:
     vocabulary = Vocabulary(
         [
@@ -128,27 +134,21 @@ def test_an_abbreviation_or_a_plural_mentions_the_name() -> None:
             'Sekretaris Jenderal Perserikatan Bangsa-Bangsa dan pasukan "Frank" di Suriah.',
         ]
     )
-    for name in ("UMC", "TUMAS", "PBB", "Franks"):
-        assert vocabulary.mentions(name), name
-    # initials in another order, or of lower-case words, or a name in lower case, are not
-    for name in ("CMU", "OSC", "umc", "SURXQ"):
-        assert not vocabulary.mentions(name), name
+    # not: initials in another order, or of lower-case words, or a name in lower case
+    assert_mentions(vocabulary, "UMC TUMAS PBB Franks", "CMU OSC umc SURXQ")
 
 
 def test_a_name_joined_by_hyphens_is_mentioned_by_its_words() -> None:
     """The words of a text are read one by one, so "LC-34" was never found as it is written,
     and a question naming it abstained over the passage that spells it."""
-    vocabulary = Vocabulary(
-        [
-            "A test would simulate a launch countdown on LC-34 and a flight of AS-206.",
-            "The Saffir–Simpson scale, by Al-Muwaffaq.",
-        ]
+    text = "A test simulated a countdown on LC-34, and AS-206 flew. Saffir–Simpson, Al-Muwaffaq."
+    vocabulary = Vocabulary([text])
+    # each of its words must be there: not another number, nor a word the text never writes
+    assert_mentions(
+        vocabulary,
+        "LC-34 AS-206 Saffir-Simpson Al-Muwaffaq",
+        "LC-35 AS-999 Saffir-Jones Al-Zahrawi",
     )
-    for name in ("LC-34", "AS-206", "Saffir-Simpson", "Al-Muwaffaq"):
-        assert vocabulary.mentions(name), name
-    # each of its words must be there: another number, or a word the texts never write
-    for name in ("LC-35", "AS-999", "Saffir-Jones", "Al-Zahrawi"):
-        assert not vocabulary.mentions(name), name
     assert missing_names("What was simulated on the LC-34?", vocabulary) == []
     assert missing_names("What was simulated on the LC-39?", vocabulary) == ["LC-39"]
 
