@@ -13,8 +13,8 @@ on it) and OpenVINO's runtime:
    loads the file. The int8 embedding table keeps the file at 118 MB (407 MB with it in fp32),
    which loads in 0.2 s instead of 0.9 s: a cold start pays it;
 3. for ``openvino``: convert the ONNX file to OpenVINO's format with fp16 weights (235 MB) and
-   run it in bfloat16 on CPUs that have AMX or AVX512-BF16, one batch at a time on all cores
-   (OpenVINO's LATENCY hint; see ``_OPENVINO_HINT``).
+   run it in bfloat16 on CPUs that have AMX or AVX512-BF16, in fp32 elsewhere, one batch at a
+   time on all cores (OpenVINO's LATENCY hint; see ``_OPENVINO_HINT``).
 
 ``auto`` (the default) picks OpenVINO wherever it runs: bfloat16 keeps the fp32 vectors (cosine
 0.99999) and was 3.7 times torch fp32 on a CPU with AMX (int8 2.6 times). On a CPU without
@@ -260,10 +260,9 @@ def _per_token_int8(model: Any) -> Any:
     """``model`` with each product by a weight matrix (``MatMul`` of a 2-D initializer) done in
     int8: the weights quantised per output column, the activations per token (a row's largest
     magnitude is 127), so a token's result depends on that token alone and a text's vector is
-    the same in any batch. ONNX Runtime's dynamic quantisation scales a whole batch by its
-    largest activation instead: a text's vector moved with its batch (cosine 0.997 between a
-    sentence alone and in a batch) and it retrieved worse. Products that read the same input
-    (a layer's query, key and value) share its quantisation.
+    the same in any batch (ONNX Runtime's own dynamic quantisation scales a whole batch at
+    once, see above). Products that read the same input (a layer's query, key and value)
+    share its quantisation.
 
     Per token: ``QuantizeLinear`` along the rows of the activations reshaped to 2-D (an offset
     of 128 makes them unsigned, the operand ONNX Runtime's int8 kernels take), then
