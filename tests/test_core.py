@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,19 @@ from answer_contract import ANSWER_KEYS, CITATION_KEYS
 from assistant.answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer
 from assistant.articles import article_from_text, load_article
 from assistant.config import Settings
-from assistant.core import AddReport, Assistant
+from assistant.core import (
+    FOCUS_ARTICLES,
+    FOCUS_BAND,
+    FOCUS_CEILING,
+    FOCUS_GAP,
+    AddReport,
+    Assistant,
+    _unfocused,
+)
 from assistant.errors import ArticleNotFoundError, EmptyIndexError, QuestionError
+from assistant.retrieval import Evidence
 from assistant.sentences import Sentence, split_sentences
-from assistant.store import Store, StoredArticle
+from assistant.store import Store, StoredArticle, group_chunks
 
 SEED = Path(__file__).parents[1] / "index" / "articles" / "kremlin-peskov-biden.txt"
 PESKOV_EN = "What did Peskov say about sanctions?"
@@ -295,6 +305,38 @@ def test_among_many_articles_a_question_none_of_them_answers_abstains(floods: As
         assert answer.abstained and not answer.citations, question
     answer = floods.ask("How many people died in the Semarang floods?")
     assert any("At least 7 people died" in c.text for c in answer.citations)
+
+
+def _alike(articles: int, best: float, step: float = 0.001) -> list[Evidence]:
+    """Ten evidence sentences scoring ``best`` and a little less, from ``articles`` articles."""
+    stored = []
+    for n in range(articles):
+        text = f"Market report {n}. Prices rose again this week. Traders expect more."
+        sentences = split_sentences(text)
+        article = article_from_text(text, title=f"Market report {n}")
+        chunks = group_chunks(sentences)
+        stored.append(StoredArticle(article, tuple(sentences), chunks, "2026-11-29"))
+    return [
+        Evidence(stored[i % articles], stored[i % articles].sentences[1], best - step * i)
+        for i in range(10)
+    ]
+
+
+def test_no_sentence_standing_out_among_many_articles_abstains_higher() -> None:
+    """Among all 3,463 news articles, questions none of them answers were answered from
+    sentences alike at up to 1.57, above the threshold's band: where the ten best come from
+    ``FOCUS_ARTICLES`` articles or more, such an answer abstains below ``FOCUS_CEILING``."""
+    threshold = 1.37
+    assert threshold + FOCUS_BAND < FOCUS_CEILING and FOCUS_ARTICLES > 1
+    assert _unfocused(_alike(FOCUS_ARTICLES, 1.46), threshold) == FOCUS_CEILING
+    # one article's own sentences are alike: the band alone
+    assert _unfocused(_alike(1, 1.46), threshold) == threshold + FOCUS_BAND
+    assert _unfocused(_alike(FOCUS_ARTICLES, 1.46), 1.47) == 1.47 + FOCUS_BAND
+    # a best sentence that stands out, or no evidence: never
+    standing_out = _alike(FOCUS_ARTICLES, 1.46)
+    standing_out[0] = replace(standing_out[0], score=1.46 + 2 * FOCUS_GAP)
+    assert _unfocused(standing_out, threshold) == 0.0
+    assert _unfocused([], threshold) == 0.0
 
 
 @pytest.mark.parametrize(
