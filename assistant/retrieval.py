@@ -339,6 +339,14 @@ class KeywordIndex:
             hits = np.concatenate([best, [r for r in extra if raw[r] > 0]]).astype(int)
         return {index.ids[i]: float(raw[i]) / top for i in hits}
 
+    def sentences(self, article_ids: Collection[str] | None = None) -> int:
+        """How many sentences the articles hold (every indexed one when ``None``)."""
+        index = self._current()
+        if article_ids is None:
+            return len(index.ids)
+        wanted = [index.article_rows[a] for a in article_ids if a in index.article_rows]
+        return int(np.isin(index.owner, wanted).sum())
+
     def _current(self) -> Bm25Index:
         """The index of the store's current generation (answers in other threads keep the one
         they started with)."""

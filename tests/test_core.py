@@ -18,6 +18,7 @@ from assistant.core import (
     FOCUS_BAND,
     FOCUS_CEILING,
     FOCUS_GAP,
+    FOCUS_MANY,
     AddReport,
     Assistant,
     _unfocused,
@@ -307,6 +308,37 @@ def test_among_many_articles_a_question_none_of_them_answers_abstains(floods: As
     assert any("At least 7 people died" in c.text for c in answer.citations)
 
 
+def test_among_many_short_articles_a_question_about_none_of_them_abstains(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """41 short articles of both languages (the tokenizer sample's news sentences and Wikipedia
+    questions, five to an article) and the first article: "What did the governor say?" lands
+    close to sentences of ten articles alike (best 1.475, 0.018 above the mean of its ten best),
+    above the band of ``FOCUS_GAP`` and below ``FOCUS_CEILING``, and no best article spells a
+    name of it. Among so few sentences it is answered (a sentence on Jakarta's street vendors);
+    counted as many (``FOCUS_MANY``, as among thousands of news articles), it abstains."""
+    texts = [
+        json.loads(line) for line in (FIXTURES / "tokenizer_sample.jsonl").read_text().splitlines()
+    ]
+    for n in range(0, len(texts), 5):
+        body = " ".join(t.strip() for t in texts[n : n + 5])
+        assistant.add(article_from_text(f"Sample {n // 5}\n\n{body}", title=f"Sample {n // 5}"))
+    question = "What did the governor say?"
+    searched = assistant.retriever.keywords.sentences()
+    assert len(texts) < searched < FOCUS_MANY
+    assert not assistant.ask(question).abstained
+    monkeypatch.setattr("assistant.core.FOCUS_MANY", searched)
+    answer = assistant.ask(question)
+    assert answer.abstained and not answer.citations
+    # a question about what the articles hold is still answered among them
+    assert any(MANTRA in c.text for c in assistant.ask(PESKOV_EN).citations)
+    # asked within some articles, among their sentences alone
+    some = assistant.articles()[:2]
+    assert assistant.retriever.keywords.sentences([a.id for a in some]) == sum(
+        len(a.sentences) for a in some
+    )
+
+
 def _alike(articles: int, best: float, step: float = 0.001) -> list[Evidence]:
     """Ten evidence sentences scoring ``best`` and a little less, from ``articles`` articles."""
     stored = []
@@ -324,19 +356,29 @@ def _alike(articles: int, best: float, step: float = 0.001) -> list[Evidence]:
 
 def test_no_sentence_standing_out_among_many_articles_abstains_higher() -> None:
     """Among all 3,463 news articles, questions none of them answers were answered from
-    sentences alike at up to 1.57, above the threshold's band: where the ten best come from
-    ``FOCUS_ARTICLES`` articles or more, such an answer abstains below ``FOCUS_CEILING``."""
-    threshold = 1.37
+    sentences alike at up to 1.57, above the threshold's band: asked among ``FOCUS_MANY``
+    sentences or more, where the ten best come from ``FOCUS_ARTICLES`` articles or more and
+    the best one spells none of the question's names, such an answer abstains below
+    ``FOCUS_CEILING``."""
+    threshold, many = 1.37, FOCUS_MANY
     assert threshold + FOCUS_BAND < FOCUS_CEILING and FOCUS_ARTICLES > 1
-    assert _unfocused(_alike(FOCUS_ARTICLES, 1.46), threshold) == FOCUS_CEILING
-    # one article's own sentences are alike: the band alone
-    assert _unfocused(_alike(1, 1.46), threshold) == threshold + FOCUS_BAND
-    assert _unfocused(_alike(FOCUS_ARTICLES, 1.46), 1.47) == 1.47 + FOCUS_BAND
-    # a best sentence that stands out, or no evidence: never
+    for names in ([], ["Peskov"], ["Peyton", "Manning"]):
+        assert _unfocused(_alike(FOCUS_ARTICLES, 1.46), threshold, names, many) == FOCUS_CEILING
+    band = threshold + FOCUS_BAND
+    # among fewer sentences, from one article (its own sentences are alike), or naming what
+    # the best article spells (a question about it): the band alone
+    assert _unfocused(_alike(FOCUS_ARTICLES, 1.46), threshold, [], many - 1) == band
+    assert _unfocused(_alike(1, 1.46), threshold, [], many) == band
+    for names in (["Traders"], ["Peskov", "Market"]):
+        assert _unfocused(_alike(FOCUS_ARTICLES, 1.46), threshold, names, many) == band
+    assert _unfocused(_alike(FOCUS_ARTICLES, 1.46), 1.47, [], many) == 1.47 + FOCUS_BAND
+    # a best sentence above the ceiling, one that stands out, or no evidence: never higher
+    above = _alike(FOCUS_ARTICLES, FOCUS_CEILING + 0.001)
+    assert _unfocused(above, threshold, [], many) == band
     standing_out = _alike(FOCUS_ARTICLES, 1.46)
     standing_out[0] = replace(standing_out[0], score=1.46 + 2 * FOCUS_GAP)
-    assert _unfocused(standing_out, threshold) == 0.0
-    assert _unfocused([], threshold) == 0.0
+    assert _unfocused(standing_out, threshold, [], many) == 0.0
+    assert _unfocused([], threshold, [], many) == 0.0
 
 
 @pytest.mark.parametrize(
