@@ -69,8 +69,8 @@ article answers scored 0.022 and 0.033 above the mean of their ten best (medians
 ones 0.074 (qa_xling both directions, 25th percentile).
 
 The more sentences a question is asked among, the closer the best of them lands to it: over
-150 news articles (2,700 sentences) the best of those English dev questions scored 1.407
-(median), over all 3,463 (63,000) 1.446, above the band, their gap the same; 66% and 36%
+150 news articles (2,600 sentences) the best of those English dev questions scored 1.407
+(median), over all 3,463 (62,000) 1.446, above the band, their gap the same; 66% and 36%
 abstained. Among ``FOCUS_MANY`` sentences or more, such a question also abstains below
 ``FOCUS_CEILING`` when the ten best come from ``FOCUS_ARTICLES`` articles or more and the best
 one spells none of the question's names: a question about what that article is about names it

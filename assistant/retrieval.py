@@ -247,6 +247,11 @@ class Bm25Index:
             self.article_rows.setdefault(article_id, len(self.article_rows))
         self.owner = np.array([self.article_rows[a] for a, _ in ids], dtype=np.int32)
 
+    def within(self, article_ids: Collection[str]) -> np.ndarray:
+        """Which rows are sentences of these articles (a boolean mask)."""
+        wanted = [self.article_rows[a] for a in article_ids if a in self.article_rows]
+        return np.isin(self.owner, wanted)
+
     @classmethod
     def build(cls, articles: Sequence[StoredArticle]) -> Bm25Index:
         import bm25s
@@ -327,8 +332,7 @@ class KeywordIndex:
             return {}
         raw = index.bm25.get_scores(keyword_tokens(question))
         if article_ids is not None:
-            wanted = [index.article_rows[a] for a in article_ids if a in index.article_rows]
-            raw = np.where(np.isin(index.owner, wanted), raw, 0.0)
+            raw = np.where(index.within(article_ids), raw, 0.0)
         hits = np.nonzero(raw)[0]
         if not len(hits):
             return {}
@@ -344,8 +348,7 @@ class KeywordIndex:
         index = self._current()
         if article_ids is None:
             return len(index.ids)
-        wanted = [index.article_rows[a] for a in article_ids if a in index.article_rows]
-        return int(np.isin(index.owner, wanted).sum())
+        return int(index.within(article_ids).sum())
 
     def _current(self) -> Bm25Index:
         """The index of the store's current generation (answers in other threads keep the one
