@@ -570,8 +570,9 @@ class Assistant:
         previous question (``history``) helps only a follow-up (``is_follow_up``)."""
         asked = history
         history = history if is_follow_up(query) else ()
+        names = question_names(query)
         # a question naming nothing continues the article of the chat's topic
-        subject = self._subject(asked, scope) if asked and not question_names(query) else None
+        subject = self._subject(asked, scope) if asked and not names else None
         alike: list[Evidence] = []  # a question standing on its own: its ten best
         if asks_nothing(query, follow_up=bool(history)):
             evidence: list[Evidence] = []  # "hello", "ok?": nothing to look for
@@ -588,7 +589,7 @@ class Assistant:
                 evidence = inside  # "Who is the mayor?" after a question on Semarang's floods
         # the earlier question a pronoun refers to ("he": the one that named Peskov), or that
         # a follow-up naming nothing continues ("Kapan?" after a question about Arema FC)
-        refers = bool(history) and (refers_back(query) or not question_names(query))
+        refers = bool(history) and (refers_back(query) or not names)
         earlier_question = referent(history[topic_start(history) :]) if refers else ""
         if evidence and (
             self._is_about_unknown_names(query, evidence)
@@ -617,7 +618,7 @@ class Assistant:
         answer = composed(evidence)
         searched = self.retriever.keywords.sentences(scope) if alike else 0
         if max((c.score for c in answer.citations), default=0.0) < _unfocused(
-            alike, threshold, question_names(query), searched
+            alike, threshold, names, searched
         ):
             # close to many sentences alike, none close enough to answer ("FOCUS_GAP")
             evidence = []
