@@ -79,11 +79,20 @@ class TutorialRAG:
             chunk_overlap=TUTORIAL_CHUNK_OVERLAP,
             add_start_index=True,
         )
+        import chromadb
+
+        self._client: Any = chromadb.PersistentClient(  # ClientAPI lacks close() in its types
+            path=str(workdir), settings=chromadb.Settings(anonymized_telemetry=False)
+        )
         self.store = Chroma(
             collection_name=f"tutorial-{uuid.uuid4().hex[:8]}",
             embedding_function=embeddings,
-            persist_directory=str(workdir),
+            client=self._client,
         )
+
+    def close(self) -> None:
+        """Release the Chroma client (before its folder is deleted)."""
+        self._client.close()
 
     def index(self, texts: Sequence[str]) -> int:
         """Split and index each text (one "article" per text); returns the number of chunks."""

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -157,13 +158,21 @@ def run_bench(
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
         ours_dir, plain_dir = Path(tmp) / "ours", Path(tmp) / "plain"
         ours = replace(settings, index_dir=ours_dir)
-        asked = _bench_ours(news, ours, result, questions=questions, progress=progress)
+        # each Chroma client is closed before a cold start opens its folder, and before the
+        # folder goes
         wanted = {a.id for a in news}
-        texts = [s.text for a in asked.articles() if a.id in wanted for s in a.sentences]
-        del asked
-        model, collection = _bench_plain(texts, settings, plain_dir, result, progress=progress)
-        titles = [a.title for a in news][:questions]
-        _plain_latency(model, collection, titles, result)
+        asked = _bench_ours(news, ours, result, questions=questions, progress=progress)
+        with closing(asked):
+            texts = [s.text for a in asked.articles() if a.id in wanted for s in a.sentences]
+        import chromadb
+
+        plain: Any = chromadb.PersistentClient(  # ClientAPI lacks close() in its types
+            path=str(plain_dir), settings=chromadb.Settings(anonymized_telemetry=False)
+        )
+        with closing(plain):
+            model, collection = _bench_plain(texts, settings, plain, result, progress=progress)
+            titles = [a.title for a in news][:questions]
+            _plain_latency(model, collection, titles, result)
         result.tokens = _count_tokens(model, texts)
         result.embed_gflops = _encoder_flops(model, texts) / result.plain_encode_s / 1e9
         result.matmul_gflops = matmul_gflops()
@@ -244,19 +253,16 @@ def _model_path(settings: Settings) -> str:
 def _bench_plain(
     texts: list[str],
     settings: Settings,
-    folder: Path,
+    client: Any,
     result: BenchResult,
     *,
     progress: Progress | None,
 ) -> tuple[Any, Any]:
-    """Encode ``texts`` with a plain SentenceTransformer into a plain chromadb collection."""
-    import chromadb
+    """Encode ``texts`` with a plain SentenceTransformer into a plain chromadb collection of
+    ``client``."""
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(_model_path(settings), device="cpu")
-    client = chromadb.PersistentClient(
-        path=str(folder), settings=chromadb.Settings(anonymized_telemetry=False)
-    )
     collection = client.create_collection(_PLAIN_COLLECTION)
     prompt = "passage" if "passage" in (model.prompts or {}) else None
     t0 = time.perf_counter()

@@ -59,6 +59,11 @@ class _Context:
             _report(self._assistant.seed(progress=_progress()), err=True)
         return self._assistant
 
+    def close(self) -> None:
+        """Release the index's Chroma client once the command is done."""
+        if self._assistant is not None:
+            self._assistant.close()
+
 
 LOG_PROGRESS_EVERY_S = 10.0
 """Without a terminal (stderr to a file or a pipe), progress is one line this often, over all
@@ -228,6 +233,7 @@ def cli(
             err=True,
         )
     ctx.obj = _Context(settings)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()

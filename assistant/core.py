@@ -227,6 +227,11 @@ class Assistant:
             chat_model=load_chat_model(settings),
         )
 
+    def close(self) -> None:
+        """Release the index's embedded Chroma client (it opens again on next use). Call it
+        before deleting the index folder (``contextlib.closing``)."""
+        self.store.close()
+
     def prepare(self) -> None:
         """Load what answering needs before the first question: the model; by one question
         answered and thrown away (``WARM_UP_QUESTION``), the index's collections, the keyword

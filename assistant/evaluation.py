@@ -23,6 +23,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -427,10 +428,11 @@ def evaluate_file(
     from .baselines import BM25Sentences, TutorialRAG
 
     texts = [*(a.text for a in articles), *contexts]
-    with tempfile.TemporaryDirectory(prefix="assistant-baseline-") as tmp:
-        tutorial = evaluate_baseline(
-            items, TutorialRAG(Path(tmp), model_path=model), contexts=texts, progress=progress
-        )
+    with (
+        tempfile.TemporaryDirectory(prefix="assistant-baseline-") as tmp,
+        closing(TutorialRAG(Path(tmp), model_path=model)) as rag,
+    ):
+        tutorial = evaluate_baseline(items, rag, contexts=texts, progress=progress)
     bm25 = evaluate_baseline(items, BM25Sentences(top_k=settings.top_k), contexts=texts)
     return [ours, tutorial, bm25]
 
@@ -478,9 +480,10 @@ def _evaluate_ours(
         )
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         index_dir = keep_index if keep_index is not None else Path(tmp)
-        assistant = Assistant.from_settings(replace(settings, index_dir=index_dir))
-        if threshold is not None:
-            assistant.threshold = threshold
-        return evaluate(
-            items, assistant, name=name, contexts=contexts, articles=articles, progress=progress
-        )
+        # closed before the folder goes: an open Chroma client would outlive its files
+        with closing(Assistant.from_settings(replace(settings, index_dir=index_dir))) as assistant:
+            if threshold is not None:
+                assistant.threshold = threshold
+            return evaluate(
+                items, assistant, name=name, contexts=contexts, articles=articles, progress=progress
+            )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from answer_contract import ANSWER_KEYS, CITATION_KEYS
+from process_files import open_files
 
 from assistant.answer import ABSTAIN_THRESHOLD, RELATIVE_MARGIN, Answer
 from assistant.articles import article_from_text, load_article
@@ -306,6 +307,19 @@ def test_among_many_articles_a_question_none_of_them_answers_abstains(floods: As
         assert answer.abstained and not answer.citations, question
     answer = floods.ask("How many people died in the Semarang floods?")
     assert any("At least 7 people died" in c.text for c in answer.citations)
+
+
+def test_closing_releases_the_index_files_until_next_use(
+    assistant: Assistant, settings: Settings
+) -> None:
+    """A closed assistant holds none of its Chroma files (eval and bench close theirs before
+    deleting their folders); asked again, it opens them again."""
+    folder = str(settings.index_dir)
+    assert any(MANTRA in c.text for c in assistant.ask(PESKOV_EN).citations)
+    assert open_files(folder)
+    assistant.close()
+    assert open_files(folder) == []
+    assert any(MANTRA in c.text for c in assistant.ask(PESKOV_EN).citations)
 
 
 def test_among_many_short_articles_a_question_about_none_of_them_abstains(

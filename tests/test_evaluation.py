@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from process_files import open_files
 
 from assistant.answer import Answer, Citation
 from assistant.baselines import BM25Sentences, TutorialRAG, minilm_path
@@ -177,6 +179,8 @@ def test_smoke_eval_on_real_components(settings) -> None:
     assert result.abstain_answerable == 0.0
     assert result.abstain_unanswerable == 1.0
     assert result.index_sentences == 16 + 2 + 2
+    # its index was closed before its folder went: no file of it is left open
+    assert open_files("assistant-eval-") == []
 
 
 def test_a_limited_eval_searches_every_passage_of_the_selection(settings) -> None:
@@ -327,7 +331,11 @@ def test_bm25_baseline_cites_the_best_sentences() -> None:
 
 
 def test_tutorial_baseline_cites_whole_chunks(tmp_path: Path) -> None:
-    rag = TutorialRAG(tmp_path)
+    with closing(TutorialRAG(tmp_path)) as rag:
+        _cites_whole_chunks(rag)
+
+
+def _cites_whole_chunks(rag: TutorialRAG) -> None:
     texts = [SEED.read_text()] + [a.text for a in load_news(NEWS)]
     # 1000-character chunks with 200 characters of overlap: 3 for the seed, 1 per news article
     assert rag.index(texts) == 3 + 3
@@ -368,6 +376,8 @@ def test_eval_command_with_baselines_and_distractors(tmp_path: Path, model_cache
     assert [r["index_unit"] for r in rows] == ["sentences", "chunks", "sentences"]
     assert rows[0]["hit3"] == pytest.approx(4 / 5)
     assert rows[1]["chars_per_answer"] > 2 * rows[0]["chars_per_answer"]  # whole chunks cited
+    # both indexes were closed before their folders went: no file of them is left open
+    assert open_files("assistant-eval-") == open_files("assistant-baseline-") == []
     table = CliRunner().invoke(cli, args, env=env)
     assert table.exit_code == 0, table.output
     assert table.stdout.splitlines()[2].startswith("| ours | 6 | ")
@@ -387,6 +397,7 @@ def test_bench_measures_ours_and_plain(settings) -> None:
     assert result.latency_p50_ms > 0 and result.plain_latency_p50_ms > 0
     assert 0 < result.embed_gflops < 10 * result.matmul_gflops
     assert result.cold_start_s == 0.0  # skipped: left blank in the table, null in JSON
+    assert open_files("assistant-bench-") == []  # both indexes closed before they went
     rows = {row[0]: row[1:] for row in result.rows()}
     assert rows["cold start (s)"] == rows["cold start peak memory (MB)"] == ("", "", "")
     assert result.to_json()["cold_start_s"] is result.to_json()["plain_cold_peak_mb"] is None

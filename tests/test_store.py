@@ -72,24 +72,18 @@ def index_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(index_dir: Path, embedder: Embedder, chroma_url: str) -> Iterator[Store]:
-    store = open_store(index_dir, embedder, chroma_url=chroma_url)
-    yield store
-    store.close()
+def store(index_dir: Path, embedder: Embedder, chroma_url: str) -> Store:
+    return open_store(index_dir, embedder, chroma_url=chroma_url)  # closed by _close_stores
 
 
 @pytest.fixture
-def reopen(index_dir: Path, embedder: Embedder, chroma_url: str) -> Iterator[Callable[[], Store]]:
+def reopen(index_dir: Path, embedder: Embedder, chroma_url: str) -> Callable[[], Store]:
     """Open the index again, as another process (or a restart) would."""
-    opened: list[Store] = []
 
     def again() -> Store:
-        opened.append(open_store(index_dir, embedder, chroma_url=chroma_url))
-        return opened[-1]
+        return open_store(index_dir, embedder, chroma_url=chroma_url)
 
-    yield again
-    for store in opened:
-        store.close()
+    return again
 
 
 @dataclass(frozen=True)
