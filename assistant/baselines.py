@@ -24,6 +24,7 @@ from .answer import Answer, Citation
 from .errors import ModelError
 from .retrieval import tokenize
 from .sentences import split_sentences
+from .store import embedded_chroma
 
 TUTORIAL_CHUNK_SIZE = 1000
 TUTORIAL_CHUNK_OVERLAP = 200
@@ -79,11 +80,7 @@ class TutorialRAG:
             chunk_overlap=TUTORIAL_CHUNK_OVERLAP,
             add_start_index=True,
         )
-        import chromadb
-
-        self._client: Any = chromadb.PersistentClient(  # ClientAPI lacks close() in its types
-            path=str(workdir), settings=chromadb.Settings(anonymized_telemetry=False)
-        )
+        self._client = embedded_chroma(workdir)
         self.store = Chroma(
             collection_name=f"tutorial-{uuid.uuid4().hex[:8]}",
             embedding_function=embeddings,

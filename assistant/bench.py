@@ -32,6 +32,7 @@ from typing import Any
 from .config import Settings
 from .errors import AssistantError
 from .evaluation import load_news, percentile
+from .store import embedded_chroma
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total)."""
@@ -164,12 +165,7 @@ def run_bench(
         asked = _bench_ours(news, ours, result, questions=questions, progress=progress)
         with closing(asked):
             texts = [s.text for a in asked.articles() if a.id in wanted for s in a.sentences]
-        import chromadb
-
-        plain: Any = chromadb.PersistentClient(  # ClientAPI lacks close() in its types
-            path=str(plain_dir), settings=chromadb.Settings(anonymized_telemetry=False)
-        )
-        with closing(plain):
+        with closing(embedded_chroma(plain_dir)) as plain:
             model, collection = _bench_plain(texts, settings, plain, result, progress=progress)
             titles = [a.title for a in news][:questions]
             _plain_latency(model, collection, titles, result)

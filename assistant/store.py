@@ -226,12 +226,7 @@ class Store:
 
             try:
                 if self._client is None:
-                    import chromadb
-
-                    self._client = chromadb.PersistentClient(
-                        path=str(self.index_dir / "chroma"),
-                        settings=chromadb.Settings(anonymized_telemetry=False),
-                    )
+                    self._client = embedded_chroma(self.index_dir / "chroma")
                 self._collections[name] = Chroma(
                     collection_name=self.collection_prefix + name,
                     embedding_function=self.embedder.serialised,
@@ -641,6 +636,17 @@ def open_store(
     prefix = "na-" + hashlib.sha256(folder.encode()).hexdigest()[:12] + "-"
     client = connect_chroma_server(chroma_url)
     return Store(index_dir, embedder, chroma_client=client, collection_prefix=prefix, verify=verify)
+
+
+def embedded_chroma(folder: Path) -> Any:
+    """An embedded Chroma client keeping its files in ``folder``, without telemetry. Close it
+    (``close()``) before the folder is deleted: chromadb keeps an open one process-wide.
+    Typed ``Any``: chromadb's ``ClientAPI`` type has no ``close``."""
+    import chromadb
+
+    return chromadb.PersistentClient(
+        path=str(folder), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
 
 
 _SERVER_CLIENTS: dict[str, Any] = {}

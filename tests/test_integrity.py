@@ -21,7 +21,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.core import Assistant
-from assistant.store import CHUNKS, SENTENCES, open_store
+from assistant.store import CHUNKS, SENTENCES, embedded_chroma, open_store
 
 ROOT = Path(__file__).parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -54,11 +54,7 @@ def start(index_dir: Path, model_cache: Path, *args: str, env: dict[str, str] | 
 
 def record_counts(index_dir: Path) -> dict[str, dict[str, int]]:
     """Records per article id in each Chroma collection, read straight from Chroma."""
-    import chromadb
-
-    client = chromadb.PersistentClient(
-        path=str(index_dir / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
-    )
+    client = embedded_chroma(index_dir / "chroma")
     try:
         counts: dict[str, dict[str, int]] = {}
         for name in (SENTENCES, CHUNKS):
