@@ -11,7 +11,6 @@ judged by the same rule; neither ever abstains unless nothing matches.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -65,7 +64,6 @@ class TutorialRAG:
         from .models import quiet_model_stack
 
         quiet_model_stack()
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         path = model_path or minilm_path()
         from langchain_chroma import Chroma
         from langchain_huggingface import HuggingFaceEmbeddings

@@ -247,12 +247,9 @@ class Store:
         with self._lock:
             self._cache = {}
             self._ids = None
-            self._collections = {}
-            if self._own_client and self._client is not None:
-                # an embedded client keeps its vector index in memory: only a new one sees
-                # the records another process wrote
-                self._client.close()
-                self._client = None
+            # an embedded client keeps its vector index in memory: only a new one sees the
+            # records another process wrote
+            self.close()
 
     def close(self) -> None:
         """Release the embedded Chroma client and its files (it opens again on next use).
